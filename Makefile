@@ -1,0 +1,54 @@
+# heddle-ls: the two commands of the README are `make demo` and `make test`.
+GO ?= go
+BIN := bin
+
+.PHONY: all build demo test test-go test-vscode test-nvim fuzz bench bench-quick proto proto-check vsix clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/heddle-ls ./cmd/heddle-ls
+	$(GO) build -o $(BIN)/heddle-sim ./cmd/heddle-sim
+
+# The main job on the bundled daemon: heddle-sim in a temporary repo, then
+# heddle-ls status, ops and a live watch across a daemon stop and start.
+demo: build
+	./scripts/demo.sh
+
+# Every test: Go (race detector on), the VS Code extension (unit + real
+# VS Code end to end), the Neovim plugin (headless + tmux), bounded fuzzing
+# and the benchmark harness in quick mode.
+test: test-go test-vscode test-nvim fuzz bench-quick
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-vscode: build
+	./editors/vscode/scripts/test.sh
+
+test-nvim: build
+	./editors/nvim/test/run.sh
+
+fuzz:
+	./scripts/fuzz.sh
+
+bench: build
+	./scripts/bench.sh
+
+bench-quick: build
+	./scripts/bench.sh --quick
+
+# Regenerate daemonlink/heddlev1 from proto/; proto-check fails if the
+# committed code differs from what the protos generate.
+proto:
+	./scripts/gen-proto.sh
+
+proto-check: proto
+	git diff --exit-code -- daemonlink/heddlev1
+
+vsix: build
+	./editors/vscode/scripts/package.sh
+
+clean:
+	rm -rf $(BIN)
