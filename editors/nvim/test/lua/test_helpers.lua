@@ -1,0 +1,78 @@
+-- Test helpers for the headless suites: named cases, waits on conditions
+-- with a deadline, and an exit status that reflects every failure. A Lua
+-- error in a `-c luafile` script leaves headless Neovim hanging, so every
+-- case runs under pcall and the suite always ends in :cquit or :qall.
+local M = { passed = 0, failed = 0 }
+
+local function log(...)
+  io.stderr:write(table.concat(vim.tbl_map(tostring, { ... }), ' ') .. '\n')
+end
+M.log = log
+
+--- Runs one named case; an error fails it and the suite goes on.
+function M.case(name, fn)
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    M.passed = M.passed + 1
+    log('ok   ' .. name)
+  else
+    M.failed = M.failed + 1
+    log('FAIL ' .. name .. ': ' .. tostring(err))
+  end
+  return ok
+end
+
+--- Waits until cond() is truthy; errors with msg() (or msg) on timeout.
+function M.wait(timeout_ms, cond, msg)
+  if not vim.wait(timeout_ms, cond, 1) then
+    error((type(msg) == 'function' and msg() or msg or 'condition') .. ' (after ' .. timeout_ms .. ' ms)', 2)
+  end
+end
+
+function M.eq(want, got, what)
+  if not vim.deep_equal(want, got) then
+    error(('%s: want %s, got %s'):format(what or 'value', vim.inspect(want), vim.inspect(got)), 2)
+  end
+end
+
+function M.contains(haystack, needle, what)
+  if type(haystack) ~= 'string' or not haystack:find(needle, 1, true) then
+    error(('%s: %s does not contain %s'):format(what or 'text', vim.inspect(haystack), vim.inspect(needle)), 2)
+  end
+end
+
+--- The rendered statusline of the current window, spaces kept.
+function M.statusline()
+  return vim.api.nvim_eval_statusline(vim.o.statusline, { fillchar = ' ' }).str
+end
+
+--- Captures vim.notify calls into a list of {msg, level}.
+function M.capture_notify()
+  local notes = {}
+  vim.notify = function(msg, level)
+    table.insert(notes, { msg = msg, level = level })
+  end
+  return notes
+end
+
+--- Ends the suite: prints the tally and exits non-zero on any failure.
+function M.finish(extra)
+  log(('%d passed, %d failed%s'):format(M.passed, M.failed, extra or ''))
+  if M.failed > 0 then
+    vim.cmd('cquit 1')
+  else
+    vim.cmd('qall!')
+  end
+end
+
+--- Runs a suite body under pcall, then finish().
+function M.run(body)
+  local ok, err = xpcall(body, debug.traceback)
+  if not ok then
+    M.failed = M.failed + 1
+    log('FAIL suite aborted: ' .. tostring(err))
+  end
+  M.finish()
+end
+
+return M
