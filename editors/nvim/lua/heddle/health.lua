@@ -43,7 +43,9 @@ function M.check()
   else
     local path = vim.fn.exepath(cmd[1])
     local version, err = version_of(cmd)
-    if version then
+    if version == '' then
+      r.warn(('%s found but `%s version` printed nothing'):format(path, cmd[1]))
+    elseif version then
       r.ok(('%s (%s)'):format(version, path))
     else
       r.warn(('%s found but `%s version` failed: %s'):format(path, cmd[1], err or '?'))

@@ -1,0 +1,262 @@
+-- Headless end-to-end test: the plugin, the real heddle-ls and real
+-- heddle-sim daemons in two temporary repositories.
+-- Env: HEDDLE_LS, HEDDLE_SIM (binaries), REPO_A, REPO_B (empty dirs with
+-- short paths: the daemon's Unix socket path must stay under 108 bytes).
+local t = require('test_helpers')
+local uv = vim.loop
+
+local LS, SIM = assert(os.getenv('HEDDLE_LS')), assert(os.getenv('HEDDLE_SIM'))
+local A, B = assert(os.getenv('REPO_A')), assert(os.getenv('REPO_B'))
+local TIMEOUT = 10000
+
+local function pidfile(repo)
+  return repo .. '/.heddle/sockets/grpc.pid'
+end
+
+local function exists(path)
+  return uv.fs_stat(path) ~= nil
+end
+
+-- Starts heddle-sim for a repo and waits for its socket; returns its pid.
+local sims = {}
+local function start_sim(repo)
+  local job = vim.fn.jobstart({ SIM, '--repo', repo, '--log-level', 'warn' })
+  assert(job > 0, 'jobstart heddle-sim failed: ' .. job)
+  local pid = vim.fn.jobpid(job)
+  sims[repo] = pid
+  t.wait(TIMEOUT, function()
+    return exists(repo .. '/.heddle/sockets/grpc.sock')
+  end, 'heddle-sim never made its socket in ' .. repo)
+  return pid
+end
+
+-- SIGINT: heddle-sim stops cleanly and removes its pidfile and socket.
+local function stop_sim(repo)
+  local pid = assert(sims[repo], 'no sim for ' .. repo)
+  uv.kill(pid, 'sigint')
+  sims[repo] = nil
+  return pid
+end
+
+local function ms_since(t0)
+  return (uv.hrtime() - t0) / 1e6
+end
+
+local function buf_lines(buf)
+  return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+end
+
+local function find_buf(prefix)
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b):sub(1, #prefix) == prefix then
+      return b
+    end
+  end
+end
+
+local latencies = {}
+
+t.run(function()
+  local notes = t.capture_notify()
+  start_sim(A)
+  require('heddle').setup({ cmd = { LS } })
+  vim.o.laststatus = 2
+  vim.o.statusline = '%f %{v:lua.require("heddle").statusline()}'
+  vim.cmd('edit ' .. A .. '/notes.txt')
+
+  t.case('statusline shows heddle:ready for a buffer in a repo with a live daemon', function()
+    t.wait(TIMEOUT, function()
+      return t.statusline():find('heddle:ready', 1, true)
+    end, function()
+      return 'statusline: ' .. t.statusline()
+    end)
+    t.eq(A, vim.b.heddle_root, 'b:heddle_root')
+    local st = require('heddle').status()
+    t.eq('ready', st.state, 'status().state')
+    t.eq(A, st.root, 'status().root')
+  end)
+
+  t.case('client declares experimental.serverStatusNotification and one workspace folder', function()
+    local c = require('heddle.client').get(A)
+    assert(c, 'no client for A')
+    t.eq(true, c.config.capabilities.experimental.serverStatusNotification, 'capability')
+    t.eq(vim.uri_from_fname(A), c.workspace_folders[1].uri, 'workspace folder')
+    t.eq('errors', c.config.init_options.heddle.notifications, 'init_options.heddle.notifications')
+  end)
+
+  t.case('SIGINT to the daemon turns the statusline to heddle:stopped', function()
+    local t0 = uv.hrtime()
+    stop_sim(A)
+    t.wait(TIMEOUT, function()
+      return t.statusline():find('heddle:stopped', 1, true)
+    end, function()
+      return 'statusline: ' .. t.statusline()
+    end)
+    latencies.stop = ms_since(t0)
+    t.log(('     latency ready->stopped: %.1f ms'):format(latencies.stop))
+  end)
+
+  t.case('restarting the daemon turns the statusline back to heddle:ready', function()
+    local t0 = uv.hrtime()
+    start_sim(A)
+    t.wait(TIMEOUT, function()
+      return t.statusline():find('heddle:ready', 1, true)
+    end, function()
+      return 'statusline: ' .. t.statusline()
+    end)
+    latencies.start = ms_since(t0)
+    t.log(('     latency stopped->ready (incl. daemon start-up): %.1f ms'):format(latencies.start))
+  end)
+
+  t.case(':HeddleOps 5 lists the newest 5 operations, newest first', function()
+    local out = vim.fn.system({ LS, 'ops', '--json', '--limit', '1', A })
+    assert(vim.v.shell_error == 0, 'heddle-ls ops failed: ' .. out)
+    local decoded = vim.json.decode(vim.split(vim.trim(out), '\n')[1])
+    local hits = decoded.hits or decoded
+    local newest = assert(hits[1], 'no ops from the CLI: ' .. out).seq
+    vim.cmd('HeddleOps 5')
+    local buf
+    t.wait(TIMEOUT, function()
+      buf = find_buf('heddle://ops')
+      return buf and #buf_lines(buf) == 5
+    end, function()
+      return 'ops buffer: ' .. vim.inspect(buf and buf_lines(buf)) .. ' notes: ' .. vim.inspect(notes)
+    end)
+    local lines = buf_lines(buf)
+    t.eq('#' .. newest, lines[1]:match('^(#%d+)'), 'first line is the newest op')
+    local prev = math.huge
+    for _, l in ipairs(lines) do
+      local seq = tonumber(l:match('^#(%d+)'))
+      assert(seq and seq < prev, 'not newest first: ' .. vim.inspect(lines))
+      prev = seq
+    end
+    t.eq(buf, vim.api.nvim_get_current_buf(), 'ops buffer is shown')
+    t.eq('nofile', vim.bo[buf].buftype, 'scratch')
+    vim.cmd('close')
+  end)
+
+  t.case(':HeddleOps filters reach the server (actor=)', function()
+    local c = require('heddle.client').get(A)
+    local resp = c.request_sync('workspace/executeCommand',
+      { command = 'heddle.operations', arguments = { vim.uri_from_fname(A), { limit = 1 } } }, 3000, 0)
+    local actor = resp.result.hits[1].actorEmail
+    vim.cmd('HeddleOps 3 actor=' .. actor)
+    local buf
+    t.wait(TIMEOUT, function()
+      buf = find_buf('heddle://ops')
+      local hits = buf and vim.b[buf].heddle_ops
+      return hits and #hits > 0 and hits[1].actorEmail == actor and #hits <= 3
+    end, 'filtered ops never arrived')
+    for _, h in ipairs(vim.b[buf].heddle_ops) do
+      t.eq(actor, h.actorEmail, 'actor filter')
+    end
+    vim.cmd('close')
+  end)
+
+  t.case(':HeddleStatus shows the daemon state through vim.notify', function()
+    local n0 = #notes
+    vim.cmd('HeddleStatus')
+    t.wait(TIMEOUT, function()
+      return #notes > n0
+    end, 'no notification')
+    t.contains(notes[#notes].msg, A .. ': ready', ':HeddleStatus')
+  end)
+
+  t.case(':HeddleExplain opens a floating window with the probe steps', function()
+    vim.cmd('HeddleExplain')
+    local win
+    t.wait(TIMEOUT, function()
+      for _, w in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(w).relative ~= '' then
+          win = w
+          return true
+        end
+      end
+    end, 'no floating window')
+    local text = table.concat(buf_lines(vim.api.nvim_win_get_buf(win)), '\n')
+    assert(#text > 20, 'explain too short: ' .. text)
+    t.contains(text:lower(), 'pidfile', 'explain')
+    vim.api.nvim_win_close(win, true)
+  end)
+
+  t.case(':HeddleSignals and :HeddleHooks fill their buffers', function()
+    vim.cmd('HeddleSignals')
+    local sb
+    t.wait(TIMEOUT, function()
+      sb = find_buf('heddle://signals')
+      return sb ~= nil
+    end, 'no signals buffer')
+    t.contains(table.concat(buf_lines(sb), '\n'), 'fire rate', 'signals')
+    vim.cmd('close')
+    vim.cmd('HeddleHooks')
+    local hb
+    t.wait(TIMEOUT, function()
+      hb = find_buf('heddle://hooks')
+      return hb ~= nil
+    end, 'no hooks buffer')
+    assert(#buf_lines(hb) >= 1 and buf_lines(hb)[1] ~= '', 'hooks buffer empty')
+    vim.cmd('close')
+  end)
+
+  t.case('a file in a second repo gets its own client and status', function()
+    start_sim(B)
+    vim.cmd('edit ' .. B .. '/other.txt')
+    t.wait(TIMEOUT, function()
+      return t.statusline():find('heddle:ready', 1, true)
+    end, function()
+      return 'statusline B: ' .. t.statusline()
+    end)
+    local ca, cb = require('heddle.client').get(A), require('heddle.client').get(B)
+    assert(ca and cb and ca.id ~= cb.id, 'want two clients')
+    t.eq(2, #require('heddle.client').all(), 'clients')
+    t.eq(B, require('heddle').status(B).root, 'B status root')
+    -- A buffer in A's repo reuses A's client.
+    vim.cmd('edit ' .. A .. '/third.txt')
+    t.eq(true, vim.lsp.buf_is_attached(0, ca.id), 'A buffer attached to the A client')
+    t.eq(2, #require('heddle.client').all(), 'still two clients')
+  end)
+
+  t.case('stopping A leaves B ready; each buffer shows its own repo', function()
+    local t0 = uv.hrtime()
+    stop_sim(A)
+    t.wait(TIMEOUT, function()
+      return t.statusline():find('heddle:stopped', 1, true)
+    end, function()
+      return 'statusline A: ' .. t.statusline()
+    end)
+    latencies.stop2 = ms_since(t0)
+    vim.cmd('edit ' .. B .. '/other.txt')
+    t.contains(t.statusline(), 'heddle:ready', 'B statusline')
+  end)
+
+  t.case('a query against a stopped daemon shows the server error', function()
+    vim.cmd('edit ' .. A .. '/notes.txt')
+    local n0 = #notes
+    vim.cmd('HeddleOps 5')
+    t.wait(TIMEOUT, function()
+      return #notes > n0
+    end, 'no error shown')
+    t.eq(vim.log.levels.ERROR, notes[#notes].level, 'error level')
+    t.contains(notes[#notes].msg, 'heddle.operations', 'error names the command')
+  end)
+
+  t.case(':checkhealth heddle: OK for the ready root, WARNING with the hint for the stopped one', function()
+    local hint = require('heddle').status(A).hint
+    assert(hint and hint ~= '', 'stopped status has no hint')
+    vim.cmd('checkhealth heddle')
+    local text = table.concat(buf_lines(0), '\n')
+    t.contains(text, 'OK: ' .. B .. ': ready', 'checkhealth')
+    t.contains(text, 'WARNING: ' .. A .. ': stopped', 'checkhealth')
+    t.contains(text, hint, 'checkhealth advice')
+    t.contains(text, 'OK: heddle-ls', 'server version line')
+    vim.cmd('tabclose')
+  end)
+
+  for repo, pid in pairs(sims) do
+    uv.kill(pid, 'sigint')
+    sims[repo] = nil
+  end
+  require('heddle.client').stop()
+  io.stdout:write(('LATENCY ready->stopped %.1f ms; stopped->ready %.1f ms (incl. heddle-sim start); 2nd ready->stopped %.1f ms\n')
+    :format(latencies.stop or -1, latencies.start or -1, latencies.stop2 or -1))
+end)
