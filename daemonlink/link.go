@@ -1,0 +1,350 @@
+package daemonlink
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A link tracks one heddle dir. Its goroutine (run) owns the probe loop,
+// the connection's watchers, the exit watch and the retry timers; mu guards
+// the fields that queries and Status read from other goroutines.
+//
+// Nothing here polls. A probe runs only when something happened: a file
+// event in sockets/ (or, while it is missing, on the path to it), the
+// daemon process exiting (pidfd), the gRPC channel leaving READY, a pushed
+// Health.Watch flip, a refresh, or a bounded retry after a refused connect
+// or a timeout.
+type link struct {
+	dir        string // canonical heddle dir
+	socketsDir string
+	t          *Tracker
+
+	kickCh    chan struct{} // buffered 1: "something may have changed"
+	refreshCh chan chan Status
+	closeCh   chan struct{}
+	done      chan struct{}
+	closed    atomic.Bool
+	ctx       context.Context // ends when the link closes
+	cancel    context.CancelFunc
+
+	target atomic.Pointer[watchTarget] // what the shared watcher watches for us
+
+	// pushed is the latest Health.Watch verdict: 0 none, 1 serving, 2 not.
+	pushed atomic.Int32
+
+	mu     sync.Mutex
+	status Status
+	known  bool        // status holds a probe result
+	conn   *daemonConn // verified connection, when state is ready or unhealthy
+
+	// Owned by run.
+	connStop   context.CancelFunc // ends the current conn's watchers
+	exit       *exitWatch
+	exitPID    int
+	holdPID    int // a daemon we were connected to that seems to be shutting down
+	shortTries int // retries after a refused connect or a vanishing socket
+	longTries  int // retries after a timeout
+	retry      *time.Timer
+}
+
+// watchTarget is the directory a link watches and, when that is an
+// ancestor of sockets/ (because sockets/ does not exist), the child path on
+// the way to it.
+type watchTarget struct{ dir, next string }
+
+const (
+	// coalesceWindow merges the burst of events one daemon start or stop
+	// makes (pidfile create+write, socket create; or both removals).
+	coalesceWindow = time.Millisecond
+	longRetries    = 5 // timeouts: 1 s, 2 s, 4 s, 8 s, 16 s, then the state stands
+)
+
+// shortBackoff paces retries after a refused connect: heddle writes its
+// pidfile, then bind() creates the socket, then listen() makes it
+// connectable, and no file event marks the listen.
+var shortBackoff = []time.Duration{2 * time.Millisecond, 4 * time.Millisecond,
+	8 * time.Millisecond, 16 * time.Millisecond, 32 * time.Millisecond,
+	64 * time.Millisecond, 128 * time.Millisecond, 256 * time.Millisecond}
+
+func newLink(t *Tracker, dir string) *link {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t,
+		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
+		closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+	go l.run()
+	return l
+}
+
+// kick asks for a re-probe soon; it never blocks.
+func (l *link) kick() {
+	select {
+	case l.kickCh <- struct{}{}:
+	default:
+	}
+}
+
+// relevant reports whether a file event at path concerns this link.
+func (l *link) relevant(path string) bool {
+	tg := l.target.Load()
+	if tg == nil {
+		return false
+	}
+	if path == tg.dir || path == tg.next {
+		return true
+	}
+	if tg.dir == l.socketsDir && filepath.Dir(path) == l.socketsDir {
+		base := filepath.Base(path)
+		return base == "grpc.pid" || base == "grpc.sock"
+	}
+	return false
+}
+
+func (l *link) close() {
+	if l.closed.CompareAndSwap(false, true) {
+		l.cancel()
+		close(l.closeCh)
+	}
+}
+
+func (l *link) run() {
+	defer close(l.done)
+	l.reprobe(false)
+	var coalesce <-chan time.Time
+	for {
+		var retry <-chan time.Time
+		if l.retry != nil {
+			retry = l.retry.C
+		}
+		select {
+		case <-l.closeCh:
+			l.teardown()
+			return
+		case <-l.kickCh:
+			if coalesce == nil {
+				coalesce = time.After(coalesceWindow)
+			}
+		case <-coalesce:
+			coalesce = nil
+			l.shortTries, l.longTries = 0, 0
+			l.reprobe(false)
+		case <-retry:
+			l.retry = nil
+			l.reprobe(false)
+		case reply := <-l.refreshCh:
+			l.shortTries, l.longTries = 0, 0
+			l.reprobe(true)
+			reply <- l.current()
+		}
+	}
+}
+
+func (l *link) current() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.status
+}
+
+// reprobe arms the watch, probes, and repeats if the watched path changed
+// meanwhile (an event between the two could otherwise be missed). fresh
+// forbids reusing the open connection.
+func (l *link) reprobe(fresh bool) {
+	l.stopRetry()
+	var res probeResult
+	for i := 0; i < 4; i++ {
+		l.arm()
+		var reuse *daemonConn
+		if !fresh {
+			reuse = l.connNow()
+		}
+		res = probe(l.ctx, l.dir, l.t.options(), reuse)
+		if l.closed.Load() {
+			if res.conn != reuse {
+				res.conn.Close()
+			}
+			return
+		}
+		if tg := l.target.Load(); tg != nil && *tg == targetFor(l.socketsDir) {
+			break
+		}
+		if res.conn != reuse {
+			res.conn.Close()
+			res.conn = nil
+		}
+	}
+	l.apply(res)
+}
+
+func (l *link) connNow() *daemonConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conn
+}
+
+// arm points the shared watcher at sockets/ or, while it is missing, at
+// its nearest existing ancestor.
+func (l *link) arm() {
+	want := targetFor(l.socketsDir)
+	old := l.target.Load()
+	if err := l.t.watcher.add(want.dir, l); err != nil {
+		l.t.log.Warn("cannot watch; this daemon's changes need heddle.refresh", "dir", want.dir, "err", err)
+	}
+	l.target.Store(&want)
+	if old != nil && old.dir != want.dir {
+		l.t.watcher.remove(old.dir, l)
+	}
+}
+
+func targetFor(socketsDir string) watchTarget {
+	if fi, err := os.Lstat(socketsDir); err == nil && fi.IsDir() {
+		return watchTarget{dir: socketsDir}
+	}
+	next := socketsDir
+	for d := filepath.Dir(socketsDir); ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); (err == nil && fi.IsDir()) || filepath.Dir(d) == d {
+			return watchTarget{dir: d, next: next}
+		}
+		next = d
+	}
+}
+
+// apply installs a probe result: the connection and its watchers, the exit
+// watch, the retry schedule, and the published status.
+func (l *link) apply(res probeResult) {
+	prev := l.current()
+	prevConn := l.connNow()
+
+	// A daemon we were talking to whose socket vanished or stopped
+	// accepting is, almost always, shutting down: its pidfile and process
+	// follow within milliseconds. Hold the old status briefly instead of
+	// flashing "starting" or "unreachable" at the user.
+	wasConnected := (prevConn != nil && res.status.PID == prevConn.pid) ||
+		(l.holdPID != 0 && res.status.PID == l.holdPID)
+	shuttingDown := wasConnected && (res.refused || res.status.Reason == ReasonSocketMissing)
+	if (res.refused || shuttingDown) && l.shortTries < len(shortBackoff) {
+		l.schedule(shortBackoff[l.shortTries])
+		l.shortTries++
+		l.setConn(nil)
+		l.watchExit(res.status.PID)
+		if shuttingDown {
+			l.holdPID = res.status.PID
+			return
+		}
+		// A daemon that is starting: it has bound but not yet listened.
+		res.status.State = StateStarting
+		res.status.Reason = ReasonNotListening
+		res.status.Hint = ""
+		res.status.Message = "the daemon is starting: its socket does not accept connections yet"
+	} else if res.timedOut && l.longTries < longRetries {
+		l.schedule(time.Second << l.longTries)
+		l.longTries++
+	}
+	l.holdPID = 0
+	if res.conn != prevConn {
+		l.setConn(res.conn)
+		if res.conn != nil {
+			l.startConnWatchers(res.conn, res.healthServed)
+		}
+	}
+	switch res.status.State {
+	case StateStarting, StateUnreachable, StateUnhealthy, StateReady, StateDenied:
+		l.watchExit(res.status.PID)
+	default:
+		l.watchExit(0)
+	}
+	l.publish(res.status, prev)
+}
+
+func (l *link) schedule(d time.Duration) {
+	l.stopRetry()
+	l.retry = time.NewTimer(d)
+}
+
+func (l *link) stopRetry() {
+	if l.retry != nil {
+		l.retry.Stop()
+		l.retry = nil
+	}
+}
+
+// setConn swaps the verified connection, closing the old one and its watchers.
+func (l *link) setConn(c *daemonConn) {
+	l.mu.Lock()
+	old := l.conn
+	l.conn = c
+	l.mu.Unlock()
+	if old != nil && old != c {
+		if l.connStop != nil {
+			l.connStop()
+			l.connStop = nil
+		}
+		old.Close()
+	}
+}
+
+func (l *link) startConnWatchers(c *daemonConn, healthServed bool) {
+	ctx, stop := context.WithCancel(l.ctx)
+	l.connStop = stop
+	l.pushed.Store(0)
+	go c.watchLost(ctx, l.kick)
+	if healthServed {
+		go c.watchHealth(ctx, func(serving bool) {
+			// Re-probe only when the push disagrees with what we show:
+			// the stream's first message merely confirms the probe.
+			st := l.current()
+			if serving != (st.State == StateReady) {
+				l.kick()
+			}
+		})
+	}
+}
+
+// watchExit keeps a pidfd watch on pid (0: none).
+func (l *link) watchExit(pid int) {
+	if pid == l.exitPID {
+		return
+	}
+	l.exit.Stop()
+	l.exit, l.exitPID = nil, 0
+	if pid == 0 {
+		return
+	}
+	w, err := watchExit(pid, l.kick)
+	if err != nil {
+		l.t.log.Debug("no exit watch", "pid", pid, "err", err)
+		return
+	}
+	l.exit, l.exitPID = w, pid
+}
+
+// publish records st and reports it when it differs from what was shown.
+func (l *link) publish(st, prev Status) {
+	l.mu.Lock()
+	if l.known && prev.Same(st) {
+		l.mu.Unlock()
+		return
+	}
+	if l.known && prev.State == st.State && prev.Reason == st.Reason && prev.PID == st.PID {
+		st.Since = prev.Since
+	} else {
+		st.Since = time.Now().UTC().Truncate(time.Millisecond)
+	}
+	l.status = st
+	l.known = true
+	l.mu.Unlock()
+	if !l.closed.Load() {
+		l.t.changed(st)
+	}
+}
+
+func (l *link) teardown() {
+	l.stopRetry()
+	l.watchExit(0)
+	l.setConn(nil)
+	if tg := l.target.Load(); tg != nil {
+		l.t.watcher.remove(tg.dir, l)
+	}
+}

@@ -1,0 +1,117 @@
+package daemonlink
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Pidfile is the parsed content of <heddle_dir>/sockets/grpc.pid.
+type Pidfile struct {
+	PID       int
+	StartSecs int64 // 0 for the legacy form
+	Legacy    bool  // a bare pid, as written by heddle before the 3-line format
+}
+
+// pidfileMarker is the second line of heddle's pidfile.
+const pidfileMarker = "heddle-agent"
+
+// maxPidfileBytes caps a pidfile read. The real file is under 40 bytes; the
+// file lives in a repository and is untrusted input.
+const maxPidfileBytes = 4096
+
+// ErrPidfileInvalid marks a pidfile that exists but cannot be trusted.
+var ErrPidfileInvalid = errors.New("invalid pidfile")
+
+// ReadPidfile reads and parses a pidfile. A missing file returns an error
+// satisfying errors.Is(err, fs.ErrNotExist); anything unusable wraps
+// ErrPidfileInvalid.
+//
+// The file is opened non-blocking and must be a regular file: a FIFO or a
+// device planted at the path must not hang or flood the server.
+func ReadPidfile(path string) (Pidfile, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return Pidfile{}, fmt.Errorf("read pidfile: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Pidfile{}, fmt.Errorf("read pidfile %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Pidfile{}, fmt.Errorf("%w %s: not a regular file (%s)", ErrPidfileInvalid, path, fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxPidfileBytes+1))
+	if err != nil {
+		return Pidfile{}, fmt.Errorf("read pidfile %s: %w", path, err)
+	}
+	if len(data) > maxPidfileBytes {
+		return Pidfile{}, fmt.Errorf("%w %s: larger than %d bytes", ErrPidfileInvalid, path, maxPidfileBytes)
+	}
+	pf, err := ParsePidfile(data)
+	if err != nil {
+		return Pidfile{}, fmt.Errorf("%w %s: %v", ErrPidfileInvalid, path, err)
+	}
+	return pf, nil
+}
+
+// ParsePidfile parses heddle's pidfile: three LF-terminated lines (pid, the
+// marker "heddle-agent", start time in unix seconds), each trimmed, extra
+// lines ignored. A lone integer is accepted as the legacy form (heddle
+// v0.2.0's client still reads it; later releases read it as absent — we
+// prefer to show such a daemon rather than hide it, and the liveness and
+// identity checks that follow apply to it all the same).
+func ParsePidfile(data []byte) (Pidfile, error) {
+	if len(data) == 0 {
+		return Pidfile{}, errors.New("empty")
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		return Pidfile{}, errors.New("binary content")
+	}
+	lines := strings.Split(string(data), "\n")
+	pid, err := parsePID(strings.TrimSpace(lines[0]))
+	if err != nil {
+		return Pidfile{}, err
+	}
+	rest := strings.TrimSpace(strings.Join(lines[1:], "\n"))
+	if rest == "" {
+		return Pidfile{PID: pid, Legacy: true}, nil
+	}
+	if len(lines) < 3 {
+		return Pidfile{}, errors.New("missing start-time line")
+	}
+	if marker := strings.TrimSpace(lines[1]); marker != pidfileMarker {
+		return Pidfile{}, fmt.Errorf("foreign marker %q (want %q)", truncate(marker, 40), pidfileMarker)
+	}
+	start, err := strconv.ParseInt(strings.TrimSpace(lines[2]), 10, 64)
+	if err != nil {
+		return Pidfile{}, fmt.Errorf("start time %q is not an integer", truncate(strings.TrimSpace(lines[2]), 40))
+	}
+	return Pidfile{PID: pid, StartSecs: start}, nil
+}
+
+// parsePID accepts what heddle writes: a positive i32.
+func parsePID(s string) (int, error) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("pid %q is not an integer", truncate(s, 40))
+	}
+	if n <= 0 || n > math.MaxInt32 {
+		return 0, fmt.Errorf("pid %d out of range", n)
+	}
+	return int(n), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,57 @@
+package daemonlink
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// exitWatch reports a process's exit without polling: a pidfd (Linux 5.3+)
+// becomes readable when its process exits, and Go's runtime poller waits on
+// it like on a socket. This catches a daemon killed by SIGKILL or SIGTERM,
+// which leaves its files behind and may hold no gRPC transport to lose.
+type exitWatch struct {
+	f       *os.File
+	stopped atomic.Bool
+}
+
+// watchExit calls exited once, from its own goroutine, when pid exits.
+// It returns an error where pidfds are unavailable; callers then rely on
+// file events and the gRPC connection alone.
+func watchExit(pid int, exited func()) (*exitWatch, error) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("pidfd_open(%d): %w", pid, err)
+	}
+	// A non-blocking fd handed to os.NewFile is registered with the poller.
+	f := os.NewFile(uintptr(fd), fmt.Sprintf("pidfd:%d", pid))
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pidfd %d: %w", pid, err)
+	}
+	w := &exitWatch{f: f}
+	go func() {
+		err := raw.Read(func(fd uintptr) bool {
+			// Readable means exited; anything else means keep waiting.
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			n, err := unix.Poll(pfd, 0)
+			return err == nil && n > 0
+		})
+		if err == nil && !w.stopped.Load() {
+			exited()
+		}
+	}()
+	return w, nil
+}
+
+// Stop ends the watch; exited will not be called afterwards.
+func (w *exitWatch) Stop() {
+	if w == nil {
+		return
+	}
+	w.stopped.Store(true)
+	w.f.Close()
+}

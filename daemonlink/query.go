@@ -1,0 +1,170 @@
+package daemonlink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
+)
+
+// Queries: read-only RPCs over a tracked dir's verified connection, each
+// under the caller's context and the query deadline.
+
+// readyConn returns the connection of a ready daemon that speaks heddle.v1,
+// or a QueryError saying why there is none.
+func (t *Tracker) readyConn(heddleDir string) (*daemonConn, *link, error) {
+	l := t.link(heddleDir)
+	if l == nil {
+		return nil, nil, &QueryError{Kind: ErrNotTracked, Message: "no daemon is tracked for " + heddleDir}
+	}
+	l.mu.Lock()
+	st, conn, known := l.status, l.conn, l.known
+	l.mu.Unlock()
+	switch {
+	case !known:
+		return nil, nil, &QueryError{Kind: ErrNotReady, Message: "the daemon is still being probed",
+			Hint: "try again in a moment"}
+	case st.State != StateReady || conn == nil:
+		return nil, nil, &QueryError{Kind: ErrNotReady,
+			Message: fmt.Sprintf("the daemon is not ready (%s: %s)", st.State, st.Message), Hint: st.Hint}
+	case st.API == APIV1Alpha1:
+		return nil, nil, unsupported()
+	}
+	return conn, l, nil
+}
+
+func unsupported() *QueryError {
+	return &QueryError{Kind: ErrUnsupported,
+		Message: "the daemon does not serve heddle.v1 (it speaks heddle.api.v1alpha1)",
+		Hint:    "operations, signal health and hooks need a heddle v0.2.x daemon"}
+}
+
+// call runs one RPC with the query deadline and classifies its failure.
+func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(context.Context, *daemonConn) (T, error)) (T, error) {
+	var zero T
+	conn, l, err := t.readyConn(heddleDir)
+	if err != nil {
+		return zero, err
+	}
+	qctx, cancel := context.WithTimeout(ctx, t.options().QueryTimeout)
+	defer cancel()
+	out, err := rpc(qctx, conn)
+	if err == nil {
+		return out, nil
+	}
+	st := status.Convert(err)
+	switch {
+	case ctx.Err() != nil:
+		return zero, &QueryError{Kind: ErrCanceled, Message: "the request was cancelled", Err: ctx.Err()}
+	case st.Code() == codes.DeadlineExceeded:
+		return zero, &QueryError{Kind: ErrDeadline,
+			Message: fmt.Sprintf("the daemon did not answer within %v", t.options().QueryTimeout),
+			Hint:    "the daemon may be busy or hung; raise queryTimeoutMs or restart the daemon", Err: err}
+	case st.Code() == codes.Unimplemented:
+		return zero, unsupported()
+	case st.Code() == codes.Unavailable:
+		// The transport broke under us: the daemon died or restarted.
+		l.kick()
+		return zero, &QueryError{Kind: ErrDaemon, Message: "lost the connection to the daemon",
+			Hint: "the daemon may have stopped; its status will update", Err: err}
+	case st.Code() == codes.ResourceExhausted:
+		return zero, &QueryError{Kind: ErrDaemon, Message: "the daemon's answer is too large",
+			Hint: "narrow the query (sinceSecs, filters)", Err: err}
+	default:
+		return zero, &QueryError{Kind: ErrDaemon,
+			Message: fmt.Sprintf("the daemon answered %s: %s", st.Code(), st.Message()), Err: err}
+	}
+}
+
+// Operations returns the most recent operations matching q, newest first.
+//
+// The daemon returns hits oldest first and its limit keeps the OLDEST N, so
+// asking it for N would return the wrong end of the log. We ask without a
+// limit and keep the last N.
+func (t *Tracker) Operations(ctx context.Context, heddleDir string, q OperationQuery) ([]Operation, error) {
+	if q.Limit < 0 || q.Limit > MaxOperationLimit {
+		return nil, &QueryError{Kind: ErrBadQuery,
+			Message: fmt.Sprintf("limit %d is out of range (1..%d)", q.Limit, MaxOperationLimit)}
+	}
+	if q.SinceSecs < 0 || q.UntilSecs < 0 || (q.SinceSecs > 0 && q.UntilSecs > 0 && q.SinceSecs > q.UntilSecs) {
+		return nil, &QueryError{Kind: ErrBadQuery,
+			Message: fmt.Sprintf("bad time range: since %d, until %d", q.SinceSecs, q.UntilSecs)}
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = DefaultOperationLimit
+	}
+	req := &heddlev1.QueryOperationsRequest{Actor: q.Actor, Symbol: q.Symbol, SignalKind: q.SignalKind,
+		Thread: q.Thread, Verbs: q.Verbs, SinceSecs: q.SinceSecs, UntilSecs: q.UntilSecs,
+		Limit: 0, IncludeCheckpoints: q.IncludeCheckpoints}
+	resp, err := call(ctx, t, heddleDir, func(ctx context.Context, c *daemonConn) (*heddlev1.QueryOperationsResponse, error) {
+		return heddlev1.NewOperationLogQueryServiceClient(c.cc).QueryOperations(ctx, req)
+	})
+	if err != nil {
+		return nil, err
+	}
+	hits := resp.GetHits()
+	// Sort defensively: the order is the daemon's promise, not the wire's.
+	slices.SortStableFunc(hits, func(a, b *heddlev1.OperationHit) int {
+		switch {
+		case a.GetSeq() > b.GetSeq():
+			return -1
+		case a.GetSeq() < b.GetSeq():
+			return 1
+		}
+		return 0
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	out := make([]Operation, len(hits))
+	for i, h := range hits {
+		out[i] = Operation{Seq: h.GetSeq(), TimestampSecs: h.GetTimestampSecs(), Verb: h.GetVerb(),
+			ActorEmail: h.GetActorEmail(), OperationID: h.GetOperationId(), Thread: h.GetThread(),
+			Symbols: h.GetSymbols(), SignalKinds: h.GetSignalKinds(), StateID: h.GetChangeId()}
+	}
+	return out, nil
+}
+
+// SignalHealth returns the daemon's signal-health report; windowStates 0
+// means the daemon's default (200 states).
+func (t *Tracker) SignalHealth(ctx context.Context, heddleDir string, windowStates uint32) (SignalHealth, error) {
+	resp, err := call(ctx, t, heddleDir, func(ctx context.Context, c *daemonConn) (*heddlev1.RepoSignalHealthReport, error) {
+		return heddlev1.NewSignalServiceClient(c.cc).GetRepoSignalHealth(ctx,
+			&heddlev1.GetRepoSignalHealthRequest{WindowStates: windowStates})
+	})
+	if err != nil {
+		return SignalHealth{}, err
+	}
+	out := SignalHealth{WindowStates: resp.GetWindowStates(), Entries: make([]SignalHealthEntry, 0, len(resp.GetEntries()))}
+	for _, e := range resp.GetEntries() {
+		out.Entries = append(out.Entries, SignalHealthEntry{ModuleID: e.GetModuleId(), FireRate: e.GetFireRate(), Warn: e.GetWarn()})
+	}
+	return out, nil
+}
+
+// Hooks lists the daemon's registered hooks.
+func (t *Tracker) Hooks(ctx context.Context, heddleDir string) ([]Hook, error) {
+	resp, err := call(ctx, t, heddleDir, func(ctx context.Context, c *daemonConn) (*heddlev1.ListHooksResponse, error) {
+		return heddlev1.NewHookServiceClient(c.cc).ListHooks(ctx, &heddlev1.ListHooksRequest{})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hook, 0, len(resp.GetHooks()))
+	for _, h := range resp.GetHooks() {
+		out = append(out, Hook{Name: h.GetName(), Command: h.GetCommand(), Events: h.GetEvents(), TimeoutMs: h.GetTimeoutMs()})
+	}
+	return out, nil
+}
+
+// IsQueryError reports whether err is a QueryError of kind k.
+func IsQueryError(err error, k QueryErrorKind) bool {
+	var qe *QueryError
+	return errors.As(err, &qe) && qe.Kind == k
+}
