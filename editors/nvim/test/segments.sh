@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The terminal status segments (editors/nvim/contrib): heddle-segment for a
+# ready repo, a stopped repo and outside any repo; the same segment as a
+# tmux status-right in a private tmux server; the bash prompt functions,
+# including the background `watch` variant following a daemon stop. Also
+# prints the wall time of `heddle-ls status` on a ready and a stopped repo.
+# Env: HEDDLE_LS, HEDDLE_SIM, PLUGIN, WORK.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+SEG=$PLUGIN/contrib/heddle-segment
+PROMPT=$PLUGIN/contrib/heddle-prompt.sh
+export HEDDLE_LS
+
+R=$WORK/s
+NOREPO=$WORK/plain
+mkdir -p "$R/sub/deep" "$NOREPO"
+SOCK=heddle-seg-$$
+SIM_PID=
+cleanup() {
+  tmux -L "$SOCK" kill-server 2>/dev/null || true
+  [ -n "$SIM_PID" ] && kill -INT "$SIM_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+fails=0
+check() { # NAME WANT GOT
+  if [ "$2" == "$3" ]; then echo "ok   segments: $1"; else echo "FAIL segments: $1: want '$2', got '$3'"; fails=$((fails + 1)); fi
+}
+check_cmd() { # NAME CMD...
+  local name=$1; shift
+  if "$@"; then echo "ok   segments: $name"; else echo "FAIL segments: $name"; fails=$((fails + 1)); fi
+}
+
+# Mean wall time in ms of N runs of a command.
+wall_ms() {
+  local n=$1; shift
+  local t0=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" >/dev/null 2>&1; done
+  echo "scale=2; ($(date +%s%N) - t0) / 1000000 / $n" | bc 2>/dev/null || echo "$(( ($(date +%s%N) - t0) / 1000000 / n ))"
+}
+
+SIM_PID=$(start_sim "$R") || exit 1
+
+check "segment in a ready repo" "heddle:ready" "$("$SEG" "$R")"
+check "segment from a subdirectory" "heddle:ready" "$("$SEG" "$R/sub/deep")"
+check "tmux segment colours ready green" "#[fg=green]heddle:ready#[default]" "$("$SEG" --tmux "$R")"
+check "segment outside any repo is empty" "" "$("$SEG" "$NOREPO")"
+check "bash prompt in a ready repo" "heddle:ready" "$(cd "$R/sub" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
+check "bash prompt outside any repo is empty" "" "$(cd "$NOREPO" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
+READY_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
+
+# tmux: the segment as status-right of a private server, read back with
+# display -p. #() runs asynchronously, so wait for its output to appear.
+tmux -L "$SOCK" -f /dev/null new-session -d -s main -x 120 -y 10 -c "$R/sub" "exec sleep 600"
+tmux -L "$SOCK" set -g status-interval 1
+tmux -L "$SOCK" set -g status-right "#($SEG --tmux '#{pane_current_path}')"
+tmux_right() { tmux -L "$SOCK" display -p -t main "$(tmux -L "$SOCK" show -gv status-right)"; }
+tmux_has() { tmux_right | grep -qF -- "$1"; }
+check_cmd "tmux status-right shows heddle:ready" wait_until 10 "tmux status-right ready" tmux_has "#[fg=green]heddle:ready"
+
+# The watched prompt in one long-lived bash: it reads the watcher's file.
+WATCH_OUT=$WORK/watch.out
+mkfifo "$WORK/watch.ctl"
+bash --norc -c "
+  . '$PROMPT'
+  cd '$R'
+  while read -r cmd; do
+    case \$cmd in
+      prompt) printf '%s|%s\n' \"\$(heddle_prompt_watched)\" \"\$__heddle_watch_pid\" ;;
+      cd-out) cd '$NOREPO'; heddle_prompt_watched; echo ;;
+      quit) exit 0 ;;
+    esac
+  done <'$WORK/watch.ctl' >'$WATCH_OUT' 2>&1
+" &
+BASH_PID=$!
+exec 7>"$WORK/watch.ctl"
+watched() { # asks the bash for its prompt; prints its answer
+  local n
+  n=$(wc -l <"$WATCH_OUT")
+  echo prompt >&7
+  wait_until 5 "prompt answer" bash -c "[ \$(wc -l <'$WATCH_OUT') -gt $n ]" || return 1
+  tail -n 1 "$WATCH_OUT"
+}
+watched_is() { [ "$(watched | cut -d'|' -f1)" == "$1" ]; }
+check_cmd "watched prompt shows heddle:ready" wait_until 10 "watched ready" watched_is "heddle:ready"
+WATCH_PID=$(watched | cut -d'|' -f2)
+
+t0=$(now_ms)
+kill -INT "$SIM_PID"; SIM_PID=
+check_cmd "watched prompt follows the daemon to heddle:stopped" wait_until 10 "watched stopped" watched_is "heddle:stopped"
+WATCH_LAT=$(( $(now_ms) - t0 ))
+echo "cd-out" >&7
+check_cmd "leaving the repo stops the watcher" wait_until 5 "watcher $WATCH_PID exits" bash -c "! kill -0 $WATCH_PID 2>/dev/null"
+echo quit >&7
+exec 7>&-
+wait "$BASH_PID"
+
+check "segment in a stopped repo" "heddle:stopped" "$("$SEG" "$R")"
+check "tmux segment colours stopped yellow" "#[fg=yellow]heddle:stopped#[default]" "$("$SEG" --tmux "$R")"
+check "bash prompt in a stopped repo" "heddle:stopped" "$(cd "$R" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
+check_cmd "tmux status-right follows to heddle:stopped" wait_until 10 "tmux status-right stopped" tmux_has "#[fg=yellow]heddle:stopped"
+STOPPED_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
+NOREPO_MS=$(wall_ms 20 "$SEG" "$NOREPO")
+
+echo "TIMING heddle-ls status wall time (mean of 20): ready daemon ${READY_MS} ms, no daemon ${STOPPED_MS} ms; heddle-segment outside a repo ${NOREPO_MS} ms; watched prompt saw the stop after ${WATCH_LAT} ms (incl. a prompt round trip)"
+exit "$fails"
