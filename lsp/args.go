@@ -1,0 +1,173 @@
+// args.go: strict decoding of executeCommand arguments.
+
+package lsp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink"
+)
+
+// operationsOptions is heddle.operations' second argument.
+type operationsOptions struct {
+	Actor              string   `json:"actor"`
+	Symbol             string   `json:"symbol"`
+	SignalKind         string   `json:"signalKind"`
+	Thread             string   `json:"thread"`
+	Verbs              []string `json:"verbs"`
+	SinceSecs          int64    `json:"sinceSecs"`
+	UntilSecs          int64    `json:"untilSecs"`
+	Limit              int      `json:"limit"`
+	IncludeCheckpoints bool     `json:"includeCheckpoints"`
+}
+
+var operationsKeys = []string{"actor", "symbol", "signalKind", "thread", "verbs",
+	"sinceSecs", "untilSecs", "limit", "includeCheckpoints"}
+
+// query validates the options and turns them into daemonlink's query.
+func (o operationsOptions) query() (daemonlink.OperationQuery, error) {
+	switch {
+	case o.Limit < 0:
+		return daemonlink.OperationQuery{}, fmt.Errorf("limit must be ≥ 0 (0 means %d), got %d", daemonlink.DefaultOperationLimit, o.Limit)
+	case o.Limit > daemonlink.MaxOperationLimit:
+		return daemonlink.OperationQuery{}, fmt.Errorf("limit must be at most %d, got %d", daemonlink.MaxOperationLimit, o.Limit)
+	case o.SinceSecs < 0 || o.UntilSecs < 0:
+		return daemonlink.OperationQuery{}, fmt.Errorf("sinceSecs and untilSecs are Unix seconds and must be ≥ 0")
+	case o.SinceSecs != 0 && o.UntilSecs != 0 && o.SinceSecs > o.UntilSecs:
+		return daemonlink.OperationQuery{}, fmt.Errorf("sinceSecs (%d) is after untilSecs (%d)", o.SinceSecs, o.UntilSecs)
+	case slices.Contains(o.Verbs, ""):
+		return daemonlink.OperationQuery{}, fmt.Errorf("verbs must not contain an empty string")
+	}
+	return daemonlink.OperationQuery{
+		Actor: o.Actor, Symbol: o.Symbol, SignalKind: o.SignalKind, Thread: o.Thread,
+		Verbs: o.Verbs, SinceSecs: o.SinceSecs, UntilSecs: o.UntilSecs, Limit: o.Limit,
+		IncludeCheckpoints: o.IncludeCheckpoints,
+	}, nil
+}
+
+// signalHealthOptions is heddle.signalHealth's second argument.
+type signalHealthOptions struct {
+	WindowStates uint32 `json:"windowStates"`
+}
+
+var signalHealthKeys = []string{"windowStates"}
+
+// isNull reports whether an argument is absent or JSON null.
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}
+
+// splitArgs checks the argument count and separates an optional leading
+// folder from an optional options object; an options object may come
+// first when the folder is omitted.
+func splitArgs(command string, args []json.RawMessage, takesOptions bool) (folder string, hasFolder bool, options json.RawMessage, err error) {
+	max := 1
+	if takesOptions {
+		max = 2
+	}
+	if len(args) > max {
+		return "", false, nil, invalidParams(fmt.Sprintf("%s takes at most %d argument(s), got %d", command, max, len(args)))
+	}
+	rest := args
+	if len(rest) > 0 {
+		first := bytes.TrimSpace(rest[0])
+		switch {
+		case isNull(first):
+			rest = rest[1:]
+		case first[0] == '"':
+			if err := json.Unmarshal(first, &folder); err != nil {
+				return "", false, nil, invalidParams(fmt.Sprintf("%s: folder argument: %v", command, err))
+			}
+			if folder == "" {
+				return "", false, nil, invalidParams(command + ": folder argument is empty")
+			}
+			hasFolder, rest = true, rest[1:]
+		case first[0] == '{' && takesOptions && len(args) == 1:
+			// [options]: folder omitted.
+		default:
+			return "", false, nil, invalidParams(fmt.Sprintf("%s: argument 1 must be a folder URI or absolute path (a string), got %s",
+				command, truncate(string(first), 40)))
+		}
+	}
+	if len(rest) > 0 {
+		if !takesOptions {
+			return "", false, nil, invalidParams(fmt.Sprintf("%s takes at most one argument", command))
+		}
+		options = rest[0]
+	}
+	return folder, hasFolder, options, nil
+}
+
+// decodeOptions decodes an options object strictly: unknown keys and wrong
+// types are errors that name the key.
+func decodeOptions(command string, raw json.RawMessage, known []string, dst any) error {
+	if isNull(raw) {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return invalidParams(fmt.Sprintf("%s: options must be a JSON object, got %s", command, truncate(string(raw), 40)))
+	}
+	var unknown []string
+	for k := range obj {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return invalidParams(fmt.Sprintf("%s: unknown option(s) %s; known options: %s",
+			command, quoteAll(unknown), strings.Join(known, ", ")))
+	}
+	for _, k := range known {
+		v, ok := obj[k]
+		if !ok || isNull(v) {
+			continue
+		}
+		// Decode one key at a time so the error names it.
+		single, _ := json.Marshal(map[string]json.RawMessage{k: v})
+		if err := json.Unmarshal(single, dst); err != nil {
+			return invalidParams(fmt.Sprintf("%s: option %s: %s", command, k, describeValueError(err)))
+		}
+	}
+	return nil
+}
+
+func describeValueError(err error) string {
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return fmt.Sprintf("want %s, got %s", goTypeInJSON(te.Type.String()), te.Value)
+	}
+	return err.Error()
+}
+
+// goTypeInJSON names a Go type the way a JSON user thinks of it.
+func goTypeInJSON(t string) string {
+	switch t {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "[]string":
+		return "an array of strings"
+	case "int", "int64":
+		return "an integer"
+	case "uint32":
+		return "a non-negative integer below 2^32"
+	default:
+		return t
+	}
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,201 @@
+// notify.go: when a status change becomes a window/showMessage — the
+// notifications setting, de-duplication and rate limits.
+
+package lsp
+
+import (
+	"fmt"
+	"time"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink"
+)
+
+// Rate limits: a flapping daemon must not flood the editor. Each folder may
+// show a burst of perFolderBurst messages, refilled at one per
+// perFolderRefill (3 a minute); all folders together a burst of globalBurst,
+// refilled at one per globalRefill (10 a minute).
+const (
+	perFolderBurst  = 3
+	perFolderRefill = 20 * time.Second
+	globalBurst     = 10
+	globalRefill    = 6 * time.Second
+	// dedupWindow: the same folder+state+reason+pid is not shown twice
+	// within this window, whatever happened in between. A daemon flapping
+	// between ready and stopped thus yields one "stopped" message, not one
+	// per flap.
+	dedupWindow = 10 * time.Minute
+)
+
+// brokenStates need the user's action: shown in `errors` mode on any entry,
+// the initial report included.
+var brokenStates = map[daemonlink.State]bool{
+	daemonlink.StateDenied:         true,
+	daemonlink.StateInvalidPidfile: true,
+	daemonlink.StateUnhealthy:      true,
+	daemonlink.StateUnreachable:    true,
+}
+
+// notice is a message to show.
+type notice struct {
+	Type    protocol.MessageType
+	Message string
+}
+
+// notifyPolicy decides which status changes are shown. It is owned by the
+// status loop goroutine and not safe for concurrent use. now is injectable
+// so tests drive time without sleeping.
+type notifyPolicy struct {
+	now       func() time.Time
+	global    tokenBucket
+	perFolder map[string]*tokenBucket
+	lastShown map[string]shown
+}
+
+type shown struct {
+	key string
+	at  time.Time
+}
+
+func newNotifyPolicy(now func() time.Time) *notifyPolicy {
+	if now == nil {
+		now = time.Now
+	}
+	return &notifyPolicy{
+		now:       now,
+		global:    tokenBucket{burst: globalBurst, refill: globalRefill},
+		perFolder: map[string]*tokenBucket{},
+		lastShown: map[string]shown{},
+	}
+}
+
+// decide returns the notice to show for folder's change from prev (nil for
+// the folder's first report) to cur, or ok=false with why it stays quiet
+// ("" when the mode simply does not show this change; otherwise a reason
+// worth logging: duplicate or rate-limited).
+func (p *notifyPolicy) decide(mode NotificationMode, folder, name string, prev *daemonlink.Status, cur daemonlink.Status) (n notice, ok bool, suppressed string) {
+	if !worthShowing(mode, prev, cur) {
+		return notice{}, false, ""
+	}
+	now := p.now()
+	key := fmt.Sprintf("%s|%s|%d", cur.State, cur.Reason, cur.PID)
+	if last, seen := p.lastShown[folder]; seen && last.key == key && now.Sub(last.at) < dedupWindow {
+		return notice{}, false, "duplicate of a message shown " + now.Sub(last.at).Round(time.Second).String() + " ago"
+	}
+	b := p.perFolder[folder]
+	if b == nil {
+		b = &tokenBucket{burst: perFolderBurst, refill: perFolderRefill}
+		p.perFolder[folder] = b
+	}
+	// Check both before taking from either, so a global refusal does not
+	// also spend the folder's token.
+	if !b.ready(now) {
+		return notice{}, false, "rate-limited: more than 3 messages a minute for this folder"
+	}
+	if !p.global.ready(now) {
+		return notice{}, false, "rate-limited: more than 10 messages a minute in total"
+	}
+	b.take(now)
+	p.global.take(now)
+	p.lastShown[folder] = shown{key: key, at: now}
+	return notice{Type: messageType(cur.State), Message: noticeText(name, prev, cur)}, true, ""
+}
+
+// forget drops a removed folder's history.
+func (p *notifyPolicy) forget(folder string) {
+	delete(p.perFolder, folder)
+	delete(p.lastShown, folder)
+}
+
+// worthShowing is the notifications setting:
+//   - off: nothing;
+//   - errors: entering a broken state (denied, invalid-pidfile, unhealthy,
+//     unreachable), the initial report included; a daemon lost while in use
+//     (ready → stopped, anything → stale after the first report). A folder
+//     that is simply stopped or stale when the editor opens is normal
+//     (heddle works without its daemon; `agent stop` leaves stale files) and
+//     stays quiet;
+//   - transitions: every change of state, and a ready daemon's pid change
+//     (a restart), but never the initial report of a folder that is
+//     stopped, stale or no-repo.
+func worthShowing(mode NotificationMode, prev *daemonlink.Status, cur daemonlink.Status) bool {
+	switch mode {
+	case NotifyErrors:
+		if prev == nil {
+			return brokenStates[cur.State]
+		}
+		if prev.State == cur.State {
+			return false
+		}
+		return brokenStates[cur.State] || cur.State == daemonlink.StateStale ||
+			(prev.State == daemonlink.StateReady && cur.State == daemonlink.StateStopped)
+	case NotifyTransitions:
+		if prev == nil {
+			return cur.State != daemonlink.StateStopped && cur.State != daemonlink.StateStale &&
+				cur.State != daemonlink.StateNoRepo
+		}
+		if prev.State != cur.State {
+			return true
+		}
+		return cur.State == daemonlink.StateReady && prev.PID != cur.PID
+	default:
+		return false
+	}
+}
+
+func messageType(s daemonlink.State) protocol.MessageType {
+	switch {
+	case brokenStates[s]:
+		return protocol.MessageTypeError
+	case s == daemonlink.StateReady || s == daemonlink.StateNoRepo:
+		return protocol.MessageTypeInfo
+	default:
+		return protocol.MessageTypeWarning
+	}
+}
+
+// noticeText is one line the user can act on: folder, what happened, what to do.
+func noticeText(name string, prev *daemonlink.Status, cur daemonlink.Status) string {
+	msg := fmt.Sprintf("heddle (%s): %s", name, cur.Message)
+	if cur.Message == "" {
+		msg = fmt.Sprintf("heddle (%s): daemon %s", name, cur.State)
+	}
+	if prev != nil && prev.State != cur.State {
+		msg += fmt.Sprintf(" [was %s]", prev.State)
+	}
+	if cur.Hint != "" {
+		msg += " — " + cur.Hint
+	}
+	return msg
+}
+
+// tokenBucket allows burst events at once and one more per refill.
+type tokenBucket struct {
+	burst  int
+	refill time.Duration
+	tokens float64
+	last   time.Time
+	init   bool
+}
+
+func (b *tokenBucket) advance(now time.Time) {
+	if !b.init {
+		b.tokens, b.last, b.init = float64(b.burst), now, true
+		return
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(float64(b.burst), b.tokens+float64(el)/float64(b.refill))
+		b.last = now
+	}
+}
+
+func (b *tokenBucket) ready(now time.Time) bool {
+	b.advance(now)
+	return b.tokens >= 1
+}
+
+func (b *tokenBucket) take(now time.Time) {
+	b.advance(now)
+	b.tokens--
+}

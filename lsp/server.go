@@ -1,0 +1,151 @@
+// server.go: the server's state, its construction, and Serve.
+
+// Package lsp is heddle-ls's Language Server: for each workspace folder it
+// reports the heddle daemon's status (heddle/status, experimental/
+// serverStatus, window/showMessage) and answers read-only commands. It is a
+// thin layer over daemonlink, which knows nothing of LSP; wire.go maps
+// between the two.
+package lsp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink"
+)
+
+// ErrNoShutdown is returned by Serve when the client sent exit, or closed
+// the stream, without a shutdown request first. Per the LSP specification
+// the process then exits with code 1.
+var ErrNoShutdown = errors.New("exit without shutdown")
+
+// Options configure a Server.
+type Options struct {
+	Version string           // reported as serverInfo.version
+	Logger  *slog.Logger     // never writes to the LSP stream; nil discards
+	Now     func() time.Time // clock for the notification policy; nil = time.Now
+}
+
+// phase is where the server is in the LSP lifecycle.
+type phase int
+
+const (
+	phaseNew          phase = iota // before initialize
+	phaseInitializing              // initialize answered, initialized not yet received
+	phaseRunning                   // initialized received
+	phaseShutdown                  // shutdown answered; only exit is honoured
+)
+
+// Server is one LSP session. Ownership: mu guards every field below it;
+// the status loop goroutine (status.go) alone sends heddle/status and owns
+// the notification policy; each executeCommand runs in its own goroutine.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	conn   jsonrpc2.Conn
+	ctx    context.Context // lives as long as Serve; replies and notifications use it
+	events *eventQueue
+	policy *notifyPolicy // status loop only
+
+	mu       sync.Mutex
+	phase    phase
+	exited   bool
+	shutdown bool
+	client   clientInfo
+	settings Settings
+	tracker  *daemonlink.Tracker
+	folders  map[string]*folder // by folder URI as the client sent it
+	order    []string           // folder URIs, in the order they were added
+	inflight map[string]context.CancelFunc
+	agg      *ServerStatusParams // last experimental/serverStatus sent
+
+	requests sync.WaitGroup // executeCommand and other background work
+}
+
+// clientInfo is what the client declared in initialize.
+type clientInfo struct {
+	serverStatus  bool // capabilities.experimental.serverStatusNotification
+	configuration bool // capabilities.workspace.configuration
+	name          string
+}
+
+// NewServer returns a server ready to Serve one connection.
+func NewServer(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{
+		opts:     opts,
+		log:      log,
+		events:   newEventQueue(),
+		policy:   newNotifyPolicy(opts.Now),
+		settings: DefaultSettings(),
+		folders:  map[string]*folder{},
+		inflight: map[string]context.CancelFunc{},
+	}
+}
+
+// Serve speaks LSP over rwc until the client sends exit, closes the stream,
+// or ctx ends. It returns nil after shutdown+exit (or EOF after shutdown),
+// ErrNoShutdown when the session ended without shutdown, and a wrapped error
+// when the transport failed. Nothing it started is left running.
+func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.ctx = ctx
+	st := newStream(rwc, s.log)
+	s.conn = jsonrpc2.NewConn(st)
+
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		s.statusLoop(ctx)
+	}()
+	s.conn.Go(ctx, s.handle)
+
+	select {
+	case <-s.conn.Done():
+	case <-ctx.Done():
+		_ = s.conn.Close()
+		<-s.conn.Done()
+	}
+	// Stop everything: in-flight requests see their contexts cancelled (and
+	// so do their daemon calls), the status loop ends, the tracker closes.
+	cancel()
+	_ = s.conn.Close()
+	s.requests.Wait()
+	<-loopDone
+	s.mu.Lock()
+	tracker, shutdown, exited := s.tracker, s.shutdown, s.exited
+	s.mu.Unlock()
+	if tracker != nil {
+		if err := tracker.Close(); err != nil {
+			s.log.Warn("close tracker", "err", err)
+		}
+	}
+
+	if err := s.conn.Err(); err != nil && !exited && !errors.Is(err, io.EOF) &&
+		!errors.Is(err, errStreamClosed) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("lsp stream: %w", err)
+	}
+	if !shutdown {
+		return ErrNoShutdown
+	}
+	return nil
+}
+
+// notify sends a notification; a closed stream is logged, not fatal.
+func (s *Server) notify(method string, params any) {
+	if err := s.conn.Notify(s.ctx, method, params); err != nil {
+		s.log.Debug("notification not sent", "method", method, "err", err)
+	}
+}
