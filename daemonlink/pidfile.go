@@ -84,7 +84,7 @@ func ParsePidfile(data []byte) (Pidfile, error) {
 	if rest == "" {
 		return Pidfile{PID: pid, Legacy: true}, nil
 	}
-	if len(lines) < 3 {
+	if len(lines) < 3 || strings.TrimSpace(lines[2]) == "" {
 		return Pidfile{}, errors.New("missing start-time line")
 	}
 	if marker := strings.TrimSpace(lines[1]); marker != pidfileMarker {
