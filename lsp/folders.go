@@ -5,7 +5,6 @@ package lsp
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -50,8 +49,9 @@ func (s *Server) addFolder(wf workspaceFolder, start bool) {
 	f := &folder{uri: wf.URI, name: wf.Name, added: time.Now()}
 	path, err := uriToPath(wf.URI)
 	if err != nil {
-		f.noRepo = &daemonlink.Status{State: daemonlink.StateNoRepo, Reason: "not-a-file-uri",
-			Message: fmt.Sprintf("not a local folder: %v", err), Since: f.added}
+		st := daemonlink.NoRepoStatus("", nil)
+		st.Reason, st.Message = "not-a-file-uri", fmt.Sprintf("not a local folder: %v", err)
+		f.noRepo = &st
 	} else {
 		f.path = path
 		f.realPath = path
@@ -78,16 +78,12 @@ func (s *Server) addFolder(wf workspaceFolder, start bool) {
 // status at once.
 func (s *Server) discover(f *folder) {
 	repo, err := daemonlink.Discover(f.path)
-	switch {
-	case err == nil:
-		f.repo, f.noRepo = repo, nil
-	case errors.Is(err, daemonlink.ErrNoRepo):
-		f.noRepo = &daemonlink.Status{State: daemonlink.StateNoRepo, Reason: "no-heddle-dir",
-			Message: "no heddle repository at or above " + f.path, Since: time.Now()}
-	default:
-		f.noRepo = &daemonlink.Status{State: daemonlink.StateNoRepo, Reason: "discover-failed",
-			Message: fmt.Sprintf("cannot look for a heddle repository: %v", err), Since: time.Now()}
+	if err != nil {
+		st := daemonlink.NoRepoStatus(f.path, err)
+		f.noRepo = &st
+		return
 	}
+	f.repo, f.noRepo = repo, nil
 }
 
 // startFolder tracks a folder's heddle dir and queues its first status.

@@ -115,8 +115,9 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	select {
 	case <-s.conn.Done():
 	case <-ctx.Done():
+		// Do not wait for the reader: a blocking stdin read cannot be
+		// interrupted, and the process is about to exit anyway.
 		_ = s.conn.Close()
-		<-s.conn.Done()
 	}
 	// Stop everything: in-flight requests see their contexts cancelled (and
 	// so do their daemon calls), the status loop ends, the tracker closes.
