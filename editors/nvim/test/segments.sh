@@ -18,6 +18,7 @@ mkdir -p "$R/sub/deep" "$NOREPO"
 SOCK=heddle-seg-$$
 SIM_PID=
 cleanup() {
+  tmux -L "$SOCK-outer" kill-server 2>/dev/null || true
   tmux -L "$SOCK" kill-server 2>/dev/null || true
   [ -n "$SIM_PID" ] && kill -INT "$SIM_PID" 2>/dev/null || true
 }
@@ -37,7 +38,8 @@ wall_ms() {
   local n=$1; shift
   local t0=$(date +%s%N)
   for _ in $(seq "$n"); do "$@" >/dev/null 2>&1; done
-  echo "scale=2; ($(date +%s%N) - t0) / 1000000 / $n" | bc 2>/dev/null || echo "$(( ($(date +%s%N) - t0) / 1000000 / n ))"
+  local t1=$(date +%s%N)
+  echo "$(( (t1 - t0) / 1000 / n / 1000 )).$(printf '%03d' $(( (t1 - t0) / 1000 / n % 1000 )))"
 }
 
 SIM_PID=$(start_sim "$R") || exit 1
@@ -50,14 +52,18 @@ check "bash prompt in a ready repo" "heddle:ready" "$(cd "$R/sub" && bash --norc
 check "bash prompt outside any repo is empty" "" "$(cd "$NOREPO" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
 READY_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
 
-# tmux: the segment as status-right of a private server, read back with
-# display -p. #() runs asynchronously, so wait for its output to appear.
+# tmux: the segment as status-right of a private server. A detached server
+# draws no status line (and display -p does not run #() jobs), so a client
+# is attached inside an outer private tmux whose screen we read, colours
+# included (capture-pane -e). #() runs asynchronously: wait for its output.
 tmux -L "$SOCK" -f /dev/null new-session -d -s main -x 120 -y 10 -c "$R/sub" "exec sleep 600"
 tmux -L "$SOCK" set -g status-interval 1
-tmux -L "$SOCK" set -g status-right "#($SEG --tmux '#{pane_current_path}')"
-tmux_right() { tmux -L "$SOCK" display -p -t main "$(tmux -L "$SOCK" show -gv status-right)"; }
-tmux_has() { tmux_right | grep -qF -- "$1"; }
-check_cmd "tmux status-right shows heddle:ready" wait_until 10 "tmux status-right ready" tmux_has "#[fg=green]heddle:ready"
+tmux -L "$SOCK" set -g status-right "#(HEDDLE_LS='$HEDDLE_LS' '$SEG' --tmux '#{pane_current_path}')"
+tmux -L "$SOCK-outer" -f /dev/null new-session -d -s outer -x 120 -y 12 "TMUX= tmux -L '$SOCK' attach -t main"
+tmux_status() { tmux -L "$SOCK-outer" capture-pane -e -p -t outer | grep -F '[main]' | tail -n 1; }
+tmux_has() { tmux_status | grep -qF -- "$1"; }
+GREEN=$'\e[32m' YELLOW=$'\e[33m'
+check_cmd "tmux status-right shows heddle:ready in green" wait_until 10 "tmux status-right ready" tmux_has "${GREEN}heddle:ready"
 
 # The watched prompt in one long-lived bash: it reads the watcher's file.
 WATCH_OUT=$WORK/watch.out
@@ -67,8 +73,8 @@ bash --norc -c "
   cd '$R'
   while read -r cmd; do
     case \$cmd in
-      prompt) printf '%s|%s\n' \"\$(heddle_prompt_watched)\" \"\$__heddle_watch_pid\" ;;
-      cd-out) cd '$NOREPO'; heddle_prompt_watched; echo ;;
+      prompt) heddle_prompt_update; printf '%s|%s\n' \"\$HEDDLE_PROMPT\" \"\$__heddle_watch_pid\" ;;
+      cd-out) cd '$NOREPO'; heddle_prompt_update; echo \"[\$HEDDLE_PROMPT]\" ;;
       quit) exit 0 ;;
     esac
   done <'$WORK/watch.ctl' >'$WATCH_OUT' 2>&1
@@ -99,7 +105,8 @@ wait "$BASH_PID"
 check "segment in a stopped repo" "heddle:stopped" "$("$SEG" "$R")"
 check "tmux segment colours stopped yellow" "#[fg=yellow]heddle:stopped#[default]" "$("$SEG" --tmux "$R")"
 check "bash prompt in a stopped repo" "heddle:stopped" "$(cd "$R" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
-check_cmd "tmux status-right follows to heddle:stopped" wait_until 10 "tmux status-right stopped" tmux_has "#[fg=yellow]heddle:stopped"
+check_cmd "tmux status-right follows to heddle:stopped in yellow" wait_until 10 "tmux status-right stopped" tmux_has "${YELLOW}heddle:stopped"
+echo "tmux status line: $(tmux_status | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ')"
 STOPPED_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
 NOREPO_MS=$(wall_ms 20 "$SEG" "$NOREPO")
 
