@@ -28,5 +28,5 @@ cmd('HeddleOps', 'ops', {
     end, { 'actor=', 'thread=', 'verb=', 'symbol=', 'signal=', 'since=', 'until=', 'checkpoints' })
   end,
 })
-cmd('HeddleSignals', 'signals', { nargs = 0, desc = 'heddle: signal module fire rates' })
+cmd('HeddleSignals', 'signals', { nargs = '?', desc = 'heddle: signal module fire rates' })
 cmd('HeddleHooks', 'hooks', { nargs = 0, desc = 'heddle: registered hooks' })

@@ -39,7 +39,8 @@ local function run(command, arguments, on_result)
   end
   local args = { uri }
   if arguments then
-    table.insert(args, arguments)
+    -- vim.json encodes {} as [], and the server wants an options object.
+    table.insert(args, next(arguments) == nil and vim.empty_dict() or arguments)
   end
   client_mod.execute(client, command, args, function(err, result)
     if err then
@@ -230,8 +231,17 @@ function M.ops(fargs)
   end)
 end
 
-function M.signals()
-  run('heddle.signalHealth', {}, function(result, dir)
+function M.signals(fargs)
+  local opts = {}
+  local window = fargs and fargs[1]
+  if window then
+    opts.windowStates = tonumber(window)
+    if not opts.windowStates then
+      notify(':HeddleSignals takes a number of states, got ' .. window, vim.log.levels.ERROR)
+      return
+    end
+  end
+  run('heddle.signalHealth', opts, function(result, dir)
     local lines = {}
     for _, e in ipairs((result and result.entries) or {}) do
       table.insert(
