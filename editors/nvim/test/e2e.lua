@@ -76,6 +76,13 @@ t.run(function()
     t.eq(A, st.root, 'status().root')
   end)
 
+  t.case('experimental/serverStatus arrives (the client declared the capability)', function()
+    t.wait(TIMEOUT, function()
+      return require('heddle').server_status() ~= nil
+    end, 'no experimental/serverStatus')
+    t.eq('ok', require('heddle').server_status().health, 'health')
+  end)
+
   t.case('client declares experimental.serverStatusNotification and one workspace folder', function()
     local c = require('heddle.client').get(A)
     assert(c, 'no client for A')
