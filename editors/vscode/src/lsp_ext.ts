@@ -1,0 +1,122 @@
+// The heddle-ls protocol extensions, declared once: the `heddle/status` notification, the
+// `experimental/serverStatus` notification, and the workspace/executeCommand commands with
+// their argument and result shapes (see DESIGN.md, "LSP contract").
+//
+// Only types and string constants live here, so the pure modules (status.ts, operations.ts,
+// reports.ts) can import them without loading `vscode`.
+
+/** Every daemon state, in the spelling of the contract. */
+export type State =
+    | 'no-repo'
+    | 'stopped'
+    | 'invalid-pidfile'
+    | 'stale'
+    | 'starting'
+    | 'unreachable'
+    | 'denied'
+    | 'unhealthy'
+    | 'ready';
+
+/** `heddle/status` params, and each element of the `heddle.status` result. */
+export interface FolderStatus {
+    folder: string; // folder URI, e.g. file:///abs/folder
+    root?: string;
+    heddleDir?: string;
+    state: State;
+    reason?: string;
+    message?: string;
+    hint?: string;
+    pid?: number;
+    socket?: string;
+    api?: string;
+    since?: string; // RFC 3339
+}
+
+export const statusNotification = 'heddle/status';
+
+/** rust-analyzer's aggregate status, sent only when the client declares the capability. */
+export interface ServerStatusParams {
+    health: 'ok' | 'warning' | 'error';
+    quiescent: boolean;
+    message?: string;
+}
+export const serverStatusNotification = 'experimental/serverStatus';
+
+/** Server-side command ids (workspace/executeCommand). The client registers its own ids. */
+export const serverCommands = {
+    status: 'heddle.status',
+    refresh: 'heddle.refresh',
+    explain: 'heddle.explain',
+    operations: 'heddle.operations',
+    signalHealth: 'heddle.signalHealth',
+    hooks: 'heddle.hooks',
+} as const;
+
+export interface ExplainStep {
+    step: string;
+    ok: boolean;
+    micros: number;
+    detail: string;
+}
+export interface ExplainResult {
+    folder: string;
+    markdown: string;
+    steps: ExplainStep[];
+}
+
+export interface OperationsQuery {
+    actor?: string;
+    symbol?: string;
+    signalKind?: string;
+    thread?: string;
+    verbs?: string[];
+    sinceSecs?: number;
+    untilSecs?: number;
+    limit?: number;
+    includeCheckpoints?: boolean;
+}
+export interface Operation {
+    seq: number;
+    timestampSecs: number;
+    verb: string;
+    actorEmail: string;
+    operationId: string;
+    thread: string;
+    symbols: string[] | null;
+    signalKinds: string[] | null;
+    stateId: string; // lowercase hex
+}
+export interface OperationsResult {
+    folder: string;
+    hits: Operation[] | null;
+}
+
+export interface SignalHealthEntry {
+    moduleId: string;
+    fireRate: number;
+    warn: boolean;
+}
+export interface SignalHealthResult {
+    folder: string;
+    windowStates: number;
+    entries: SignalHealthEntry[] | null;
+}
+
+export interface Hook {
+    name: string;
+    command: string;
+    events: string[] | null;
+    timeoutMs: number;
+}
+export interface HooksResult {
+    folder: string;
+    hooks: Hook[] | null;
+}
+
+/** Initialization options and `workspace/didChangeConfiguration` settings, section `heddle`. */
+export interface ServerSettings {
+    notifications: 'off' | 'errors' | 'transitions';
+    connectTimeoutMs: number;
+    healthTimeoutMs: number;
+    queryTimeoutMs: number;
+}
