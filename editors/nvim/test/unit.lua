@@ -120,6 +120,27 @@ t.run(function()
     config.set({})
   end)
 
+  t.case(':help heddle: helptags builds without duplicate tags and every command is documented', function()
+    local plugin = vim.fn.fnamemodify(vim.api.nvim_get_runtime_file('lua/heddle/init.lua', false)[1], ':h:h:h')
+    vim.fn.mkdir(tmp .. '/help/doc', 'p')
+    vim.fn.writefile(vim.fn.readfile(plugin .. '/doc/heddle.txt'), tmp .. '/help/doc/heddle.txt')
+    vim.cmd('helptags ' .. tmp .. '/help/doc')
+    vim.opt.rtp:append(tmp .. '/help')
+    for _, tag in ipairs({ 'heddle', 'heddle-setup', 'heddle.statusline()', ':HeddleOps', ':HeddleStatus',
+      ':HeddleRefresh', ':HeddleExplain', ':HeddleSignals', ':HeddleHooks', 'heddle-lspconfig', 'heddle-lualine' }) do
+      vim.cmd('help ' .. vim.fn.escape(tag, ' '))
+      t.eq('help', vim.bo.buftype, 'help for ' .. tag)
+      vim.cmd('helpclose')
+    end
+    local cmds = vim.api.nvim_get_commands({})
+    for name in pairs(cmds) do
+      if name:match('^Heddle') then
+        vim.cmd('help :' .. name)
+        vim.cmd('helpclose')
+      end
+    end
+  end)
+
   t.case(':checkhealth heddle reports a missing server as an ERROR with advice', function()
     config.set({ cmd = { tmp .. '/no-such-heddle-ls' } })
     vim.cmd('checkhealth heddle')

@@ -25,8 +25,6 @@ M.defaults = {
   -- Where :HeddleOps, :HeddleSignals and :HeddleHooks open their buffer:
   -- 'split' | 'vsplit' | 'tab' | 'current'.
   open = 'split',
-  -- Milliseconds a :checkhealth or command waits for the server.
-  timeout_ms = 3000,
 }
 
 M.options = vim.deepcopy(M.defaults)
