@@ -76,7 +76,9 @@ func TestStatus_OnePerFolderAfterInitialized(t *testing.T) {
 		}
 	}
 	// pid is a JSON number on the wire.
-	m := c.waitFor("ready raw", func(m message) bool { return m.Method == MethodStatus && json.Valid(m.Params) && strings.Contains(m.raw, `"state":"ready"`) })
+	m := c.waitFor("ready raw", func(m message) bool {
+		return m.Method == MethodStatus && json.Valid(m.Params) && strings.Contains(m.raw, `"state":"ready"`)
+	})
 	if !strings.Contains(m.raw, `"pid":`+itoa(sim.pid())) {
 		t.Errorf("pid not a JSON number: %s", m.raw)
 	}
