@@ -19,6 +19,7 @@ SOCK=heddle-seg-$$
 SIM_PID=
 cleanup() {
   tmux -L "$SOCK-outer" kill-server 2>/dev/null || true
+  tmux -L "$SOCK-w" kill-server 2>/dev/null || true
   tmux -L "$SOCK" kill-server 2>/dev/null || true
   [ -n "$SIM_PID" ] && kill -INT "$SIM_PID" 2>/dev/null || true
 }
@@ -65,6 +66,17 @@ tmux_has() { tmux_status | grep -qF -- "$1"; }
 GREEN=$'\e[32m' YELLOW=$'\e[33m'
 check_cmd "tmux status-right shows heddle:ready in green" wait_until 10 "tmux status-right ready" tmux_has "${GREEN}heddle:ready"
 
+# The event-driven variant: heddle-tmux-watch feeds @heddle from `watch`,
+# shown by a second private tmux server (and its attached client).
+tmux -L "$SOCK-w" -f /dev/null new-session -d -s main -x 120 -y 10 "exec sleep 600"
+tmux -L "$SOCK-w" set -g status-right '[#{@heddle}]'
+TMUX_BIN="tmux -L $SOCK-w" "$PLUGIN/contrib/heddle-tmux-watch" "$R" &
+TW_PID=$!
+tmux -L "$SOCK-outer" new-window -d -t outer -n w "TMUX= tmux -L '$SOCK-w' attach -t main"
+tmux_w_status() { tmux -L "$SOCK-outer" capture-pane -e -p -t outer:w | grep -F '[main]' | tail -n 1; }
+tmux_w_has() { tmux_w_status | grep -qF -- "$1"; }
+check_cmd "tmux @heddle from heddle-tmux-watch shows heddle:ready in green" wait_until 10 "@heddle ready" tmux_w_has "[${GREEN}heddle:ready"
+
 # The watched prompt in one long-lived bash: it reads the watcher's file.
 WATCH_OUT=$WORK/watch.out
 mkfifo "$WORK/watch.ctl"
@@ -106,6 +118,9 @@ check "segment in a stopped repo" "heddle:stopped" "$("$SEG" "$R")"
 check "tmux segment colours stopped yellow" "#[fg=yellow]heddle:stopped#[default]" "$("$SEG" --tmux "$R")"
 check "bash prompt in a stopped repo" "heddle:stopped" "$(cd "$R" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
 check_cmd "tmux status-right follows to heddle:stopped in yellow" wait_until 10 "tmux status-right stopped" tmux_has "${YELLOW}heddle:stopped"
+check_cmd "tmux @heddle from heddle-tmux-watch follows to heddle:stopped" wait_until 10 "@heddle stopped" tmux_w_has "[${YELLOW}heddle:stopped"
+tmux -L "$SOCK-w" kill-server
+check_cmd "heddle-tmux-watch ends with its tmux server" wait_until 10 "heddle-tmux-watch exits" bash -c "! kill -0 $TW_PID 2>/dev/null"
 echo "tmux status line: $(tmux_status | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ')"
 STOPPED_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
 NOREPO_MS=$(wall_ms 20 "$SEG" "$NOREPO")
