@@ -1,0 +1,193 @@
+package lsp
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func st(state daemonlink.State, pid int) daemonlink.Status {
+	return daemonlink.Status{State: state, Reason: "r-" + string(state), Message: "daemon " + string(state), PID: pid}
+}
+
+func TestWorthShowing(t *testing.T) {
+	ready, stopped, stale, denied := st(daemonlink.StateReady, 1), st(daemonlink.StateStopped, 0),
+		st(daemonlink.StateStale, 1), st(daemonlink.StateDenied, 1)
+	noRepo, unhealthy := st(daemonlink.StateNoRepo, 0), st(daemonlink.StateUnhealthy, 1)
+	ready2 := st(daemonlink.StateReady, 2)
+	cases := []struct {
+		mode NotificationMode
+		prev *daemonlink.Status
+		cur  daemonlink.Status
+		want bool
+	}{
+		{NotifyOff, &ready, stopped, false},
+		{NotifyOff, nil, denied, false},
+
+		{NotifyErrors, nil, stopped, false},
+		{NotifyErrors, nil, stale, false},
+		{NotifyErrors, nil, noRepo, false},
+		{NotifyErrors, nil, ready, false},
+		{NotifyErrors, nil, denied, true},
+		{NotifyErrors, &ready, stopped, true},
+		{NotifyErrors, &ready, stale, true},
+		{NotifyErrors, &stopped, ready, false},
+		{NotifyErrors, &stale, stopped, false},
+		{NotifyErrors, &ready, unhealthy, true},
+		{NotifyErrors, &denied, denied, false},
+		{NotifyErrors, &ready, ready2, false},
+
+		{NotifyTransitions, nil, stopped, false},
+		{NotifyTransitions, nil, noRepo, false},
+		{NotifyTransitions, nil, ready, true},
+		{NotifyTransitions, &stopped, ready, true},
+		{NotifyTransitions, &stale, stopped, true},
+		{NotifyTransitions, &ready, ready2, true},
+		{NotifyTransitions, &ready, ready, false},
+	}
+	for _, tc := range cases {
+		prev := "nil"
+		if tc.prev != nil {
+			prev = string(tc.prev.State)
+		}
+		if got := worthShowing(tc.mode, tc.prev, tc.cur); got != tc.want {
+			t.Errorf("%s: %s → %s (pid %d) = %v, want %v", tc.mode, prev, tc.cur.State, tc.cur.PID, got, tc.want)
+		}
+	}
+}
+
+func TestNotifyPolicy_DeduplicatesFlapping(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := newNotifyPolicy(clock.now)
+	ready, stopped := st(daemonlink.StateReady, 10), st(daemonlink.StateStopped, 0)
+	shown := 0
+	prev := &ready
+	// 100 flaps in a minute: ready → stopped → ready …
+	for i := range 200 {
+		cur := stopped
+		if i%2 == 1 {
+			cur = ready
+		}
+		if _, ok, _ := p.decide(NotifyErrors, "file:///a", "a", prev, cur); ok {
+			shown++
+		}
+		prev = &cur
+		clock.advance(300 * time.Millisecond)
+	}
+	if shown != 1 {
+		t.Errorf("errors mode, flapping: %d messages, want 1", shown)
+	}
+}
+
+func TestNotifyPolicy_RateLimitsPerFolderAndGlobally(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := newNotifyPolicy(clock.now)
+	// A restarting daemon: a new pid each time, so no de-duplication.
+	shown := 0
+	var suppressed string
+	for pid := 1; pid <= 50; pid++ {
+		prev := st(daemonlink.StateStopped, 0)
+		if _, ok, why := p.decide(NotifyTransitions, "file:///a", "a", &prev, st(daemonlink.StateReady, pid)); ok {
+			shown++
+		} else {
+			suppressed = why
+		}
+		clock.advance(100 * time.Millisecond)
+	}
+	if shown != perFolderBurst {
+		t.Errorf("one folder, 50 restarts in 5 s: %d shown, want %d", shown, perFolderBurst)
+	}
+	if suppressed == "" {
+		t.Errorf("suppression gave no reason to log")
+	}
+	// After a minute the bucket has refilled.
+	clock.advance(time.Minute)
+	prev := st(daemonlink.StateStopped, 0)
+	if _, ok, why := p.decide(NotifyTransitions, "file:///a", "a", &prev, st(daemonlink.StateReady, 999)); !ok {
+		t.Errorf("after a minute still suppressed: %s", why)
+	}
+
+	// Many folders at once: the global bucket caps the total.
+	clock.advance(time.Hour)
+	total := 0
+	for i := range 40 {
+		folder := "file:///f" + itoa(i)
+		prev := st(daemonlink.StateReady, 1)
+		if _, ok, _ := p.decide(NotifyErrors, folder, "f", &prev, st(daemonlink.StateDenied, 1)); ok {
+			total++
+		}
+	}
+	if total != globalBurst {
+		t.Errorf("40 folders denied at once: %d shown, want %d", total, globalBurst)
+	}
+}
+
+func TestNotifyPolicy_MessageSaysWhatAndWhatToDo(t *testing.T) {
+	p := newNotifyPolicy((&fakeClock{t: time.Unix(1, 0)}).now)
+	prev := st(daemonlink.StateReady, 4)
+	cur := daemonlink.Status{State: daemonlink.StateStopped, Reason: "no-pidfile", Message: "no daemon running",
+		Hint: "start it with: heddle agent serve --foreground"}
+	n, ok, _ := p.decide(NotifyErrors, "file:///r", "r", &prev, cur)
+	if !ok {
+		t.Fatal("ready → stopped not shown in errors mode")
+	}
+	if n.Type != protocol.MessageTypeWarning {
+		t.Errorf("type = %v, want warning", n.Type)
+	}
+	for _, want := range []string{"(r)", "no daemon running", "was ready", "heddle agent serve"} {
+		if !strings.Contains(n.Message, want) {
+			t.Errorf("message %q lacks %q", n.Message, want)
+		}
+	}
+	if n2, ok, _ := p.decide(NotifyErrors, "file:///x", "x", nil, st(daemonlink.StateDenied, 1)); !ok || n2.Type != protocol.MessageTypeError {
+		t.Errorf("initial denied: shown=%v type=%v, want an error message", ok, n2.Type)
+	}
+}
+
+// End to end: a daemon stopped under a running session yields one
+// window/showMessage in the default (errors) mode, none with "off".
+func TestShowMessage_DefaultAndOff(t *testing.T) {
+	for _, mode := range []string{"", "off"} {
+		t.Run("mode="+mode, func(t *testing.T) {
+			repo := newRepo(t)
+			sim := startSim(t, repo)
+			c := newTestClient(t, Options{})
+			folder := pathToURI(repo)
+			var extra map[string]any
+			if mode != "" {
+				extra = map[string]any{"initializationOptions": map[string]any{"notifications": mode}}
+			}
+			c.initialize([]string{folder}, extra)
+			c.waitStatus(folder, "ready")
+			sim.stop(t, 2) // SIGINT
+			c.waitStatus(folder, "stopped")
+			// Barrier: a command answered after the stopped status means the
+			// status loop has decided about showMessage for it.
+			c.executeCommand(CmdStatus)
+			isShow := func(m message) bool { return m.Method == "window/showMessage" }
+			if mode == "off" {
+				if !c.quietFor(200*time.Millisecond, 0, isShow) {
+					t.Errorf("showMessage with notifications=off:\n%s", c.transcript())
+				}
+				return
+			}
+			c.waitFor("showMessage for ready → stopped", isShow)
+			if n := c.count(isShow); n != 1 {
+				t.Errorf("%d showMessages, want 1", n)
+			}
+			if c.count(func(m message) bool { return m.Method == "window/logMessage" }) == 0 {
+				t.Errorf("no window/logMessage for the state changes")
+			}
+		})
+	}
+}
