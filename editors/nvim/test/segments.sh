@@ -49,6 +49,8 @@ check "segment in a ready repo" "heddle:ready" "$("$SEG" "$R")"
 check "segment from a subdirectory" "heddle:ready" "$("$SEG" "$R/sub/deep")"
 check "tmux segment colours ready green" "#[fg=green]heddle:ready#[default]" "$("$SEG" --tmux "$R")"
 check "segment outside any repo is empty" "" "$("$SEG" "$NOREPO")"
+check_cmd "--in-repo succeeds inside a repo" "$SEG" --in-repo "$R/sub"
+check_cmd "--in-repo fails outside any repo" bash -c "! '$SEG' --in-repo '$NOREPO'"
 check "bash prompt in a ready repo" "heddle:ready" "$(cd "$R/sub" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
 check "bash prompt outside any repo is empty" "" "$(cd "$NOREPO" && bash --norc -c ". '$PROMPT'; heddle_prompt")"
 READY_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
