@@ -63,6 +63,14 @@ export class Ctx implements vscode.Disposable {
     async start(): Promise<void> {
         if (this.client) return;
         const server = this.config.serverPath();
+        if (server.source === 'bundled' && !isExecutable(server.path)) {
+            // A .vsix unpacked by a tool that drops the mode bits: restore them once.
+            try {
+                fs.chmodSync(server.path, 0o755);
+            } catch (e) {
+                this.log.warn(`chmod ${server.path}: ${errorMessage(e)}`);
+            }
+        }
         if (server.source !== 'PATH' && !isExecutable(server.path)) {
             this.fail(
                 `heddle-ls not found or not executable at ${server.path}` +

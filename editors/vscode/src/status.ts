@@ -213,7 +213,8 @@ export function renderTooltip(all: FolderStatus[], repoCount: number, ready: num
 /**
  * Which folder a server `window/showMessage` is about. The contract does not put the folder in
  * the message, so: a folder whose path (root, heddle dir, or folder path) the message mentions,
- * longest match first; else the folder whose status changed last, if that was within
+ * longest match first; else the one folder whose name it mentions as "(name)"; else the
+ * folder whose status changed last, if that was within
  * `windowMs` (the server sends the message right after the status that caused it).
  */
 export function folderForMessage(
@@ -233,6 +234,9 @@ export function folderForMessage(
         }
     }
     if (best) return best.folder;
+    // heddle-ls words its messages "heddle (<folder name>): …".
+    const named = [...statuses].filter((s) => message.includes(`(${folderName(s.folder)})`));
+    if (named.length === 1) return named[0].folder;
     if (lastChange && nowMs - lastChange.atMs <= windowMs) return lastChange.folder;
     return undefined;
 }
