@@ -1,0 +1,295 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heddle-ls/heddle-ls/lsp"
+)
+
+// Binaries built once by TestMain: the real heddle-ls and heddle-sim, so
+// exit codes and stdio are tested as an editor and a shell see them.
+var lsBinary, simBinary string
+
+const waitTimeout = 10 * time.Second
+
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "hls-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	lsBinary, simBinary = filepath.Join(dir, "heddle-ls"), filepath.Join(dir, "heddle-sim")
+	for bin, pkg := range map[string]string{lsBinary: "./", simBinary: "../heddle-sim"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build:", err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// runLS runs heddle-ls and returns stdout, stderr and the exit code.
+func runLS(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(lsBinary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run heddle-ls: %v", err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func shortDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	real, _ := filepath.EvalSymlinks(dir)
+	return real
+}
+
+func newRepo(t *testing.T) string {
+	dir := shortDir(t)
+	if err := os.MkdirAll(filepath.Join(dir, ".heddle", "objects"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startSim starts heddle-sim and waits for its "ready" line.
+func startSim(t *testing.T, repo string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(simBinary, append([]string{"--repo", repo, "--log-level", "warn"}, args...)...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		closed := false
+		for sc.Scan() {
+			if !closed && strings.Contains(sc.Text(), "heddle-sim: ready") {
+				close(ready)
+				closed = true
+			}
+		}
+		_ = cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	select {
+	case <-ready:
+	case <-done:
+		t.Fatal("heddle-sim exited early")
+	case <-time.After(waitTimeout):
+		t.Fatal("heddle-sim not ready")
+	}
+	return cmd
+}
+
+func TestStatus_ExitCodesAndLines(t *testing.T) {
+	ready, stopped, plain := newRepo(t), newRepo(t), shortDir(t)
+	sim := startSim(t, ready)
+
+	out, errOut, code := runLS(t, "", "status", ready)
+	if code != 0 || !strings.HasPrefix(out, "ready") || !strings.Contains(out, ready) ||
+		!strings.Contains(out, "pid "+strconv.Itoa(sim.Process.Pid)) {
+		t.Errorf("status of a ready repo: code %d, out %q, err %q", code, out, errOut)
+	}
+	out, _, code = runLS(t, "", "status", ready, stopped, plain)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 1 || len(lines) != 3 || !strings.HasPrefix(lines[1], "stopped") || !strings.HasPrefix(lines[2], "no-repo") {
+		t.Errorf("mixed status: code %d (want 1), out:\n%s", code, out)
+	}
+	if _, _, code := runLS(t, "", "status", "--bogus"); code != 2 {
+		t.Errorf("usage error exit code = %d, want 2", code)
+	}
+}
+
+func TestStatus_JSONShape(t *testing.T) {
+	ready, plain := newRepo(t), shortDir(t)
+	sim := startSim(t, ready)
+	out, _, code := runLS(t, "", "status", "--json", ready, plain)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1 (one path is not ready)", code)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 2 {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	keys := []string{"folder", "root", "heddleDir", "state", "reason", "message", "hint", "pid", "socket", "api", "since"}
+	for _, k := range keys {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("key %q missing from %v", k, got[0])
+		}
+	}
+	if got[0]["state"] != "ready" || got[0]["pid"] != float64(sim.Process.Pid) || got[0]["folder"] != lsp.PathToURI(ready) {
+		t.Errorf("ready entry = %v", got[0])
+	}
+	if got[1]["state"] != "no-repo" {
+		t.Errorf("plain entry = %v", got[1])
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, code := runLS(t, "", args...)
+		if code != 0 || !strings.HasPrefix(out, "heddle-ls ") {
+			t.Errorf("%v: code %d out %q", args, code, out)
+		}
+	}
+	out, _, code := runLS(t, "", "--help")
+	if code != 0 || !strings.Contains(out, "heddle-ls status") {
+		t.Errorf("--help: code %d out %q", code, out)
+	}
+	if _, errOut, code := runLS(t, "", "--frobnicate"); code != 2 || !strings.Contains(errOut, "frobnicate") {
+		t.Errorf("unknown flag: code %d, stderr %q", code, errOut)
+	}
+	if _, _, code := runLS(t, "", "ops", "--limit", "0", "."); code != 2 {
+		t.Errorf("ops --limit 0: code %d, want 2", code)
+	}
+}
+
+func frame(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
+
+// LSP mode: editors' flags accepted; shutdown+exit → 0; exit alone → 1;
+// EOF → exits; nothing but LSP frames on stdout.
+func TestLSP_ExitCodes(t *testing.T) {
+	init := frame(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`) +
+		frame(`{"jsonrpc":"2.0","method":"initialized","params":{}}`)
+	out, errOut, code := runLS(t, init+frame(`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`)+frame(`{"jsonrpc":"2.0","method":"exit"}`),
+		"--stdio", "--clientProcessId=123", "--log-level", "debug")
+	if code != 0 {
+		t.Errorf("shutdown+exit: code %d, stderr %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, "Content-Length: ") || strings.Contains(out, "level=") {
+		t.Errorf("stdout is not pure LSP: %q", out)
+	}
+	if !strings.Contains(errOut, "level=") {
+		t.Errorf("logs did not go to stderr: %q", errOut)
+	}
+	if _, _, code := runLS(t, init+frame(`{"jsonrpc":"2.0","method":"exit"}`)); code != 1 {
+		t.Errorf("exit without shutdown: code %d, want 1", code)
+	}
+	// EOF without anything: exits promptly (runLS would hang otherwise).
+	if _, _, code := runLS(t, init); code != 1 {
+		t.Errorf("EOF without shutdown: code %d, want 1", code)
+	}
+}
+
+func TestLSP_LogFile(t *testing.T) {
+	logPath := filepath.Join(shortDir(t), "ls.log")
+	_, errOut, _ := runLS(t, frame(`{"jsonrpc":"2.0","method":"exit"}`), "--log-file", logPath)
+	data, err := os.ReadFile(logPath)
+	if err != nil || !strings.Contains(string(data), "heddle-ls starting") {
+		t.Errorf("log file: %v %q", err, data)
+	}
+	if strings.Contains(errOut, "heddle-ls starting") {
+		t.Errorf("logged to stderr despite --log-file")
+	}
+}
+
+// watch prints the current status, then a line per change, with no polling.
+func TestWatch_PrintsChanges(t *testing.T) {
+	repo := newRepo(t)
+	sim := startSim(t, repo)
+	cmd := exec.Command(lsBinary, "watch", "--json", repo)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := make(chan map[string]any, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				lines <- m
+			}
+		}
+		close(lines)
+	}()
+	next := func(want string) map[string]any {
+		t.Helper()
+		for {
+			select {
+			case m, ok := <-lines:
+				if !ok {
+					t.Fatalf("watch ended before %s", want)
+				}
+				if m["state"] == want {
+					return m
+				}
+			case <-time.After(waitTimeout):
+				t.Fatalf("no %s line", want)
+			}
+		}
+	}
+	next("ready")
+	_ = sim.Process.Signal(syscall.SIGINT)
+	next("stopped")
+	sim2 := startSim(t, repo)
+	if m := next("ready"); m["pid"] != float64(sim2.Process.Pid) {
+		t.Errorf("ready again with pid %v, want %d", m["pid"], sim2.Process.Pid)
+	}
+	// SIGTERM ends watch with 0.
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("watch after SIGTERM: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+}
+
+func TestOpsAndExplain(t *testing.T) {
+	repo := newRepo(t)
+	startSim(t, repo)
+	out, errOut, code := runLS(t, "", "ops", repo, "--limit", "3", "--json")
+	var res lsp.OperationsResult
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res.Hits) != 3 || res.Hits[0].Seq <= res.Hits[1].Seq {
+		t.Errorf("ops --json: code %d, out %s, err %s", code, out, errOut)
+	}
+	out, _, code = runLS(t, "", "ops", repo, "--limit", "2", "--verb", "fork", "--verb", "collapse")
+	if code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
+		t.Errorf("ops table: code %d, out:\n%s", code, out)
+	}
+	out, _, code = runLS(t, "", "explain", repo)
+	if code != 0 || !strings.Contains(out, "STEP") || !strings.Contains(out, "health") {
+		t.Errorf("explain: code %d, out:\n%s", code, out)
+	}
+	stopped := newRepo(t)
+	out, _, code = runLS(t, "", "explain", stopped)
+	if code != 1 || !strings.Contains(out, "fix:") {
+		t.Errorf("explain of a stopped repo: code %d, out:\n%s", code, out)
+	}
+	if _, errOut, code := runLS(t, "", "hooks", stopped); code != 1 || !strings.Contains(errOut, "stopped") {
+		t.Errorf("hooks on a stopped repo: code %d, stderr %s", code, errOut)
+	}
+}
