@@ -3,7 +3,7 @@
 -- Env: HEDDLE_LS, HEDDLE_SIM (binaries), REPO_A, REPO_B (empty dirs with
 -- short paths: the daemon's Unix socket path must stay under 108 bytes).
 local t = require('test_helpers')
-local uv = vim.loop
+local uv = vim.uv or vim.loop
 
 local LS, SIM = assert(os.getenv('HEDDLE_LS')), assert(os.getenv('HEDDLE_SIM'))
 local A, B = assert(os.getenv('REPO_A')), assert(os.getenv('REPO_B'))
@@ -101,6 +101,22 @@ t.run(function()
     end)
     latencies.stop = ms_since(t0)
     t.log(('     latency ready->stopped: %.1f ms'):format(latencies.stop))
+  end)
+
+  t.case("losing a ready daemon shows the server's message (notifications='errors')", function()
+    local note
+    t.wait(TIMEOUT, function()
+      for _, n in ipairs(notes) do
+        if n.msg:find('[was ready]', 1, true) then
+          note = n
+          return true
+        end
+      end
+    end, function()
+      return 'no showMessage; notes: ' .. vim.inspect(notes)
+    end)
+    assert(note.level >= vim.log.levels.WARN, 'level ' .. tostring(note.level))
+    assert(note.msg:match('^heddle %('), 'unprefixed server message: ' .. note.msg)
   end)
 
   t.case('restarting the daemon turns the statusline back to heddle:ready', function()

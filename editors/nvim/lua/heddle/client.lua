@@ -56,7 +56,12 @@ M.handlers = {
     if config.options.notifications == 'off' or type(params) ~= 'table' then
       return
     end
-    vim.notify('heddle: ' .. tostring(params.message), levels[params.type] or vim.log.levels.INFO)
+    local msg = tostring(params.message)
+    -- heddle-ls already names itself ("heddle (repo): ..."); others get a prefix.
+    if not msg:match('^heddle') then
+      msg = 'heddle: ' .. msg
+    end
+    vim.notify(msg, levels[params.type] or vim.log.levels.INFO, { title = 'heddle' })
   end,
 }
 

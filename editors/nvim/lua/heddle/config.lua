@@ -33,13 +33,12 @@ local notification_values = { off = true, errors = true, transitions = true }
 
 function M.set(opts)
   opts = opts or {}
-  vim.validate({
-    cmd = { opts.cmd, 'table', true },
-    notifications = { opts.notifications, 'string', true },
-    settings = { opts.settings, 'table', true },
-    statusline = { opts.statusline, 'table', true },
-    open = { opts.open, 'string', true },
-  })
+  -- Plain checks: the table form of vim.validate is deprecated from 0.11.
+  for key, want in pairs({ cmd = 'table', notifications = 'string', settings = 'table', statusline = 'table', open = 'string', autostart = 'boolean' }) do
+    if opts[key] ~= nil and type(opts[key]) ~= want then
+      error(('heddle: option %s must be a %s, got %s'):format(key, want, type(opts[key])), 2)
+    end
+  end
   if opts.notifications and not notification_values[opts.notifications] then
     error(("heddle: notifications must be 'off', 'errors' or 'transitions', got %q"):format(opts.notifications))
   end

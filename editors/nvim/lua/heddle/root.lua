@@ -3,7 +3,7 @@
 -- pointer file (a worktree; the server follows the pointer to the shared
 -- heddle dir, so the plugin only needs D). Read-only, plain vim.loop: vim.fs
 -- does not exist on Neovim 0.7.
-local uv = vim.loop
+local uv = vim.uv or vim.loop
 
 local M = {}
 
