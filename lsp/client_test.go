@@ -37,7 +37,7 @@ type message struct {
 }
 
 type testClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 
 	mu      sync.Mutex
@@ -51,7 +51,7 @@ type testClient struct {
 }
 
 // newTestClient starts a Server on one end of a pipe and returns the client end.
-func newTestClient(t *testing.T, opts Options) *testClient {
+func newTestClient(t testing.TB, opts Options) *testClient {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = testLogger(t)
@@ -74,7 +74,7 @@ func newTestClient(t *testing.T, opts Options) *testClient {
 	return c
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("HEDDLE_LS_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
