@@ -200,6 +200,18 @@ t.run(function()
     t.contains(notes[#notes].msg, A .. ': ready', ':HeddleStatus')
   end)
 
+  t.case(':HeddleRefresh re-probes and shows the fresh status', function()
+    local n0 = #notes
+    local since = require('heddle').status(A).since
+    vim.cmd('HeddleRefresh')
+    t.wait(TIMEOUT, function()
+      return #notes > n0
+    end, 'no notification')
+    t.contains(notes[#notes].msg, A .. ': ready', ':HeddleRefresh')
+    t.eq('ready', require('heddle').status(A).state, 'store after refresh')
+    assert(since ~= nil, 'status has a since')
+  end)
+
   t.case(':HeddleExplain opens a floating window with the probe steps', function()
     vim.cmd('HeddleExplain')
     local win

@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 
 SIM_PID=$(start_sim "$REPO")
-echo "hello" >"$REPO/readme.txt"
+printf "hello\nsecond line\nthird line\n" >"$REPO/readme.txt"
 
 cat >"$WORK/tui-init.lua" <<LUA
 vim.opt.rtp:prepend('$PLUGIN')
@@ -57,6 +57,11 @@ check ":HeddleOps 5 shows 5 operations" wait_until 10 "5 operation lines" ops_wi
 check ":HeddleOps buffer is named heddle://ops" expect_screen "heddle://ops$REPO"
 tmux -L "$SOCK" send-keys -t main 'q'
 check "q closes the ops window" wait_until 10 "ops window closed" bash -c "! tmux -L '$SOCK' capture-pane -p -t main | grep -q 'heddle://ops'"
+
+tmux -L "$SOCK" send-keys -t main ':HeddleExplain' Enter
+check ":HeddleExplain shows the probe steps in a float" expect_screen '[│|].*pidfile'
+tmux -L "$SOCK" send-keys -t main 'j'   # moving the cursor closes the preview
+check "the float closes on cursor move" wait_until 10 "float closed" bash -c "! tmux -L '$SOCK' capture-pane -p -t main | grep -q '╭'"
 
 stop_sim "$SIM_PID" "$REPO"; SIM_PID=
 check "statusline follows the daemon to heddle:stopped" expect_screen 'readme.txt +heddle:stopped'
