@@ -293,3 +293,32 @@ func TestOpsAndExplain(t *testing.T) {
 		t.Errorf("hooks on a stopped repo: code %d, stderr %s", code, errOut)
 	}
 }
+
+// watch ends by itself when its reader goes away, even with nothing to print.
+func TestWatch_EndsWhenStdoutCloses(t *testing.T) {
+	repo := newRepo(t)
+	cmd := exec.Command(lsBinary, "watch", repo)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(line, "stopped") {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	_ = stdout.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("watch after its reader left: %v, want exit 0", err)
+		}
+	case <-time.After(waitTimeout):
+		_ = cmd.Process.Kill()
+		t.Fatal("watch kept running after stdout closed")
+	}
+}

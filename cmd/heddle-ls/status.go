@@ -146,6 +146,8 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := untilStdoutGone(ctx, stdout)
+	defer cancel()
 
 	// The tracker's onChange must not block: it only queues.
 	changes := newStatusQueue()
