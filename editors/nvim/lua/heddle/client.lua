@@ -178,16 +178,18 @@ function M.get(dir)
   return nil
 end
 
---- The client and root for a buffer: its own root's client; else, when
---- exactly one heddle client runs, that one (so commands work from scratch
---- buffers and lspconfig-started clients).
+--- The client and root for a buffer: its own root's client (nil when that
+--- is not running); for a buffer outside any repository, the only running
+--- heddle client if there is exactly one (lspconfig-started clients).
 function M.for_buf(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
   local ok, dir = pcall(vim.api.nvim_buf_get_var, bufnr, 'heddle_root')
   if not ok or not dir then
     dir = root.for_buf(bufnr)
   end
-  if dir and M.get(dir) then
+  if dir then
+    -- A buffer of a repository whose client is gone must not borrow
+    -- another repository's client.
     return M.get(dir), dir
   end
   local found = {}
@@ -230,6 +232,7 @@ function M.stop()
       stop_client(client)
     end
     clients[dir] = nil
+    status.set_lifecycle(dir, 'off')
   end
 end
 

@@ -20,6 +20,15 @@ local function target()
   if not client and dir and config.options.autostart then
     client_mod.attach(bufnr)
     client, dir = client_mod.for_buf(bufnr)
+    -- A fresh server refuses requests before `initialize` completes
+    -- (-32002) and answers "not tracked" until it has taken the folder in,
+    -- which its first heddle/status for the folder announces (within
+    -- milliseconds).
+    if client then
+      vim.wait(5000, function()
+        return status.get(dir) ~= nil
+      end, 5)
+    end
   end
   if not client then
     if dir then
