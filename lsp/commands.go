@@ -211,18 +211,18 @@ func explainNoRepo(path string, st daemonlink.Status) daemonlink.Explanation {
 
 // readyFolder resolves a query command's folder and checks its daemon can
 // be asked: it returns the folder's heddle dir and current status.
-func (s *Server) readyFolder(command, arg string, has bool) (uri, dir string, st daemonlink.Status, err error) {
+func (s *Server) readyFolder(command, arg string, has bool) (uri, dir string, tracker *daemonlink.Tracker, st daemonlink.Status, err error) {
 	uri, err = s.theFolder(command, arg, has)
 	if err != nil {
-		return "", "", st, err
+		return "", "", nil, st, err
 	}
 	s.mu.Lock()
 	f := s.folders[uri]
-	tracker := s.tracker
+	tracker = s.tracker
 	noRepo, repo := f.noRepo, f.repo
 	s.mu.Unlock()
 	if noRepo != nil {
-		return "", "", *noRepo, notReadyError(uri, *noRepo, string(daemonlink.StateNoRepo))
+		return "", "", nil, *noRepo, notReadyError(uri, *noRepo, string(daemonlink.StateNoRepo))
 	}
 	// The tracker's view is the freshest (the client's may lag by a queued event).
 	st, ok := tracker.Status(repo.HeddleDir)
@@ -230,9 +230,9 @@ func (s *Server) readyFolder(command, arg string, has bool) (uri, dir string, st
 		st, _ = s.currentStatus(uri)
 	}
 	if st.State != "" && st.State != daemonlink.StateReady {
-		return "", "", st, notReadyError(uri, st, string(daemonlink.ErrNotReady))
+		return "", "", nil, st, notReadyError(uri, st, string(daemonlink.ErrNotReady))
 	}
-	return uri, repo.HeddleDir, st, nil
+	return uri, repo.HeddleDir, tracker, st, nil
 }
 
 func (s *Server) cmdOperations(ctx context.Context, args []json.RawMessage) (any, error) {
@@ -248,11 +248,11 @@ func (s *Server) cmdOperations(ctx context.Context, args []json.RawMessage) (any
 	if err != nil {
 		return nil, invalidParams(CmdOperations + ": " + err.Error())
 	}
-	uri, dir, st, err := s.readyFolder(CmdOperations, arg, has)
+	uri, dir, tracker, st, err := s.readyFolder(CmdOperations, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := s.tracker.Operations(ctx, dir, q)
+	ops, err := tracker.Operations(ctx, dir, q)
 	if err != nil {
 		return nil, queryError(uri, "operation log query", st, err)
 	}
@@ -268,11 +268,11 @@ func (s *Server) cmdSignalHealth(ctx context.Context, args []json.RawMessage) (a
 	if err := decodeOptions(CmdSignalHealth, optsRaw, signalHealthKeys, &opts); err != nil {
 		return nil, err
 	}
-	uri, dir, st, err := s.readyFolder(CmdSignalHealth, arg, has)
+	uri, dir, tracker, st, err := s.readyFolder(CmdSignalHealth, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.tracker.SignalHealth(ctx, dir, opts.WindowStates)
+	h, err := tracker.SignalHealth(ctx, dir, opts.WindowStates)
 	if err != nil {
 		return nil, queryError(uri, "signal health query", st, err)
 	}
@@ -284,11 +284,11 @@ func (s *Server) cmdHooks(ctx context.Context, args []json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
-	uri, dir, st, err := s.readyFolder(CmdHooks, arg, has)
+	uri, dir, tracker, st, err := s.readyFolder(CmdHooks, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := s.tracker.Hooks(ctx, dir)
+	hooks, err := tracker.Hooks(ctx, dir)
 	if err != nil {
 		return nil, queryError(uri, "hook listing", st, err)
 	}

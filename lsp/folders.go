@@ -27,8 +27,11 @@ type folder struct {
 	repo     daemonlink.Repo
 	noRepo   *daemonlink.Status // set when the folder has no heddle repo
 	tracked  bool               // Track was called (Untrack is owed on removal)
-	added    time.Time
-	afterSeq uint64 // tracker events queued before Track are older than its answer
+	// trackerSent: a tracker status has been published since Track, so
+	// Track's own (possibly older) answer must not follow it.
+	trackerSent bool
+	added       time.Time
+	afterSeq    uint64 // tracker events queued before Track are older than its answer
 
 	last *daemonlink.Status // last status sent to the client; nil before the first
 }
@@ -102,6 +105,7 @@ func (s *Server) startFolder(uri string) {
 		// Claimed now, so a concurrent start cannot Track twice; events
 		// queued before Track are older than its answer and skipped.
 		f.tracked = true
+		f.trackerSent = false
 		f.afterSeq = s.events.lastSeq()
 	}
 	s.mu.Unlock()
@@ -111,7 +115,7 @@ func (s *Server) startFolder(uri string) {
 	}
 	st, known := tracker.Track(heddleDir)
 	if known && st.State != "" {
-		s.events.push(event{kind: evFolderStatus, folder: uri, status: st})
+		s.events.push(event{kind: evTrackAnswer, folder: uri, status: st})
 	}
 }
 

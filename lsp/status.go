@@ -20,7 +20,8 @@ type eventKind int
 const (
 	evRunning       eventKind = iota // initialized arrived: serverStatus may go out
 	evDirChanged                     // the tracker reported a heddle dir's status
-	evFolderStatus                   // a folder's status is known (no-repo, or Track's answer)
+	evFolderStatus                   // a folder without a repository: its no-repo status
+	evTrackAnswer                    // Track's answer for a folder whose dir was already known
 	evFolderRemoved                  // a folder was closed
 )
 
@@ -92,10 +93,10 @@ func (s *Server) statusLoop(ctx context.Context) {
 				s.policy.forget(ev.folder)
 			case evDirChanged:
 				for _, uri := range s.foldersOfDir(ev.status.HeddleDir, ev.seq) {
-					s.publish(uri, ev.status)
+					s.publish(uri, ev.status, ev.kind)
 				}
-			case evFolderStatus:
-				s.publish(ev.folder, ev.status)
+			case evFolderStatus, evTrackAnswer:
+				s.publish(ev.folder, ev.status, ev.kind)
 			}
 		}
 		if running {
@@ -120,12 +121,24 @@ func (s *Server) foldersOfDir(heddleDir string, seq uint64) []string {
 }
 
 // publish sends folder's status if it differs from what the client has.
-func (s *Server) publish(uri string, st daemonlink.Status) {
+func (s *Server) publish(uri string, st daemonlink.Status, kind eventKind) {
 	s.mu.Lock()
 	f := s.folders[uri]
 	if f == nil {
 		s.mu.Unlock()
 		return // removed: no further notifications
+	}
+	switch kind {
+	case evTrackAnswer:
+		// Track read the dir's status; a change the tracker queued after
+		// that read may already have been published, and is newer.
+		if f.trackerSent {
+			s.mu.Unlock()
+			return
+		}
+		f.trackerSent = true
+	case evDirChanged:
+		f.trackerSent = true
 	}
 	if f.noRepo == nil {
 		// A worktree's root is its own checkout; the heddle dir is shared.

@@ -236,3 +236,44 @@ func TestStatus_HungDaemonDelaysNoOtherFolder(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A folder added later in an already tracked repository gets its first
+// status from Track's answer: no probe event will come for it.
+func TestFolders_SecondFolderOfTrackedRepo(t *testing.T) {
+	repo := newRepo(t)
+	sim := startSim(t, repo)
+	sub := filepath.Join(repo, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestClient(t, Options{})
+	f1, f2 := pathToURI(repo), pathToURI(sub)
+	c.initialize([]string{f1}, nil)
+	c.waitStatus(f1, "ready")
+	c.notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{
+		"added": []map[string]string{{"uri": f2, "name": "sub"}}, "removed": []any{}}})
+	got := c.waitStatus(f2, "ready")
+	if got.PID != sim.pid() || got.Root != repo {
+		t.Errorf("second folder's status = %+v", got)
+	}
+	if !c.quietFor(200*time.Millisecond, 1, isStatusFor(f2)) {
+		t.Errorf("second folder got more than one status:\n%s", c.transcript())
+	}
+}
+
+// heddle.refresh looks again for a repository above a no-repo folder.
+func TestRefresh_RediscoversNewRepository(t *testing.T) {
+	dir := newRepoDir(t)
+	c := newTestClient(t, Options{})
+	folder := pathToURI(dir)
+	c.initialize([]string{folder}, nil)
+	c.waitStatus(folder, "no-repo")
+	if err := os.MkdirAll(filepath.Join(dir, ".heddle", "objects"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got := decode[[]StatusParams](t, c.executeCommand(CmdRefresh, folder))
+	if len(got) != 1 || got[0].State != "stopped" || got[0].HeddleDir != filepath.Join(dir, ".heddle") {
+		t.Fatalf("refresh after heddle init = %+v", got)
+	}
+	c.waitStatus(folder, "stopped")
+}
