@@ -177,3 +177,21 @@ func TestCancelRequest_NotFoundIsHarmless(t *testing.T) {
 		t.Fatalf("heddle.status with no folders: want [], got %s", r.Result)
 	}
 }
+
+func TestInitialize_FolderFallbacks(t *testing.T) {
+	repo := newRepo(t)
+	for _, key := range []string{"rootUri", "rootPath"} {
+		t.Run(key, func(t *testing.T) {
+			c := newTestClient(t, Options{})
+			value := repo
+			if key == "rootUri" {
+				value = pathToURI(repo)
+			}
+			c.initialize(nil, map[string]any{key: value, "rootUri": map[bool]any{true: value, false: nil}[key == "rootUri"]})
+			got := c.waitStatus(pathToURI(repo), "stopped")
+			if got.Root != repo {
+				t.Errorf("status from %s = %+v", key, got)
+			}
+		})
+	}
+}
