@@ -5,6 +5,7 @@ package lsp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -140,28 +141,11 @@ func decodeOptions(command string, raw json.RawMessage, known []string, dst any)
 }
 
 func describeValueError(err error) string {
-	if te, ok := err.(*json.UnmarshalTypeError); ok {
-		return fmt.Sprintf("want %s, got %s", goTypeInJSON(te.Type.String()), te.Value)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("want %s, got %s", jsonKind(te.Type), te.Value)
 	}
 	return err.Error()
-}
-
-// goTypeInJSON names a Go type the way a JSON user thinks of it.
-func goTypeInJSON(t string) string {
-	switch t {
-	case "string":
-		return "a string"
-	case "bool":
-		return "true or false"
-	case "[]string":
-		return "an array of strings"
-	case "int", "int64":
-		return "an integer"
-	case "uint32":
-		return "a non-negative integer below 2^32"
-	default:
-		return t
-	}
 }
 
 func quoteAll(ss []string) string {
