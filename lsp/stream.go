@@ -116,13 +116,10 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 	for {
 		line, n, err := s.readLine()
 		total += n
+		if errors.Is(err, io.EOF) {
+			return nil, total, io.EOF // a partial header at EOF is no message either
+		}
 		if err != nil {
-			if errors.Is(err, io.EOF) && !sawHeader && n == 0 {
-				return nil, total, io.EOF
-			}
-			if errors.Is(err, io.EOF) {
-				return nil, total, io.EOF
-			}
 			return nil, total, fmt.Errorf("read LSP header: %w", err)
 		}
 		if line == "" {
