@@ -160,6 +160,7 @@ func (l *link) reprobe(fresh bool) {
 		if !fresh {
 			reuse = l.connNow()
 		}
+		l.t.probes.Add(1)
 		res = probe(l.ctx, l.dir, l.t.options(), reuse)
 		if l.closed.Load() {
 			if res.conn != reuse {

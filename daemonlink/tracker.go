@@ -19,6 +19,7 @@ type Tracker struct {
 	onChange func(Status)
 	watcher  *dirWatcher
 	opts     atomic.Pointer[Options]
+	probes   atomic.Int64 // probes run by links; tests assert idleness with it
 
 	mu     sync.Mutex
 	links  map[string]*link // canonical heddle dir → link

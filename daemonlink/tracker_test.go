@@ -424,3 +424,29 @@ func TestTracker_SlowQueryHitsDeadline(t *testing.T) {
 		t.Fatalf("cancelled query err = %v", err)
 	}
 }
+
+// When nothing changes, a tracker does no work: no probe runs while
+// daemons idle, whatever their state. (The wait is the thing under test.)
+func TestTracker_IdleDoesNoWork(t *testing.T) {
+	tr, rec := newTracker(t, daemonlink.Options{})
+	ready := simtest.NewRepo(t)
+	simtest.Start(t, ready, "--health", "serving")
+	starting := simtest.NewRepo(t)
+	simtest.Start(t, starting, "--fault", "pidfile-only")
+	stopped := simtest.NewRepo(t)
+	for repo, state := range map[string]daemonlink.State{ready: daemonlink.StateReady,
+		starting: daemonlink.StateStarting, stopped: daemonlink.StateStopped} {
+		dir := heddleDir(t, repo)
+		tr.Track(dir)
+		rec.waitState(t, dir, 0, state)
+	}
+	before := daemonlink.ProbeCount(tr)
+	reports := len(rec.snapshot())
+	time.Sleep(500 * time.Millisecond)
+	if after := daemonlink.ProbeCount(tr); after != before {
+		t.Fatalf("%d probes ran while nothing changed", after-before)
+	}
+	if n := len(rec.snapshot()); n != reports {
+		t.Fatalf("%d statuses reported while nothing changed: %s", n-reports, describe(rec.snapshot()[reports:]))
+	}
+}
