@@ -28,12 +28,16 @@ const (
 // Options configure a Server. The zero value serves seed 0 with no
 // operations; use DefaultOptions for the CLI's defaults.
 type Options struct {
-	Seed   int64         // seed of the in-memory data
-	Ops    int           // number of operations in the log
-	Slow   time.Duration // every heddle.v1 RPC waits this long first
-	NoV1   bool          // register no heddle.v1 service (a v1alpha1-only daemon)
-	Health HealthMode
-	Logger *slog.Logger // nil: slog.Default()
+	Seed int64 // seed of the in-memory data
+	Ops  int   // number of operations in the log
+	// Operations, when non-nil, replaces the seeded log (Seed and Ops are
+	// then ignored): for in-process tests that need a hand-made log. It
+	// must be sorted by ascending seq and must not be modified afterwards.
+	Operations []*heddlev1.OperationHit
+	Slow       time.Duration // every heddle.v1 RPC waits this long first
+	NoV1       bool          // register no heddle.v1 service (a v1alpha1-only daemon)
+	Health     HealthMode
+	Logger     *slog.Logger // nil: slog.Default()
 }
 
 // DefaultOptions are heddle-sim's defaults: seed 1, 120 operations.
@@ -57,10 +61,14 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
+	ops := opts.Operations
+	if ops == nil {
+		ops = SeedOperations(opts.Seed, opts.Ops)
+	}
 	s := &Server{
 		opts:  opts,
 		log:   log,
-		ops:   SeedOperations(opts.Seed, opts.Ops),
+		ops:   ops,
 		hooks: newHookRegistry(SeedHooks()),
 		txs:   newTransactions(),
 	}
