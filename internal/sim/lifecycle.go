@@ -185,6 +185,7 @@ func MakeSocketsDir(heddleDir string) error {
 // ListenUnix binds and listens on path. The socket is born 0600 (umask 0177
 // around bind, so no other user can ever connect, not even for an instant),
 // then chmod'ed 0600 as heddle does. Closing the listener unlinks the file.
+// The umask is process-wide: call this before other goroutines create files.
 func ListenUnix(path string) (*net.UnixListener, error) {
 	old := syscall.Umask(0o177)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
