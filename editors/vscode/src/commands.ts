@@ -18,7 +18,10 @@ export interface Deps {
 type Cmd = (deps: Deps, ...args: unknown[]) => unknown;
 
 export const commands: Record<string, Cmd> = {
-    'heddle.client.showStatus': showStatus,
+    'heddle.client.showStatus': async (d) => {
+        await d.ctx.startIfRepo(true);
+        await showStatus(d);
+    },
     'heddle.client.refresh': (d, folder) => refresh(d, asFolder(folder)),
     'heddle.client.explain': (d, folder) => explain(d, asFolder(folder)),
     'heddle.client.showOperations': (d, folder) => d.ops.reveal(asFolder(folder)),

@@ -67,6 +67,22 @@ export class Config {
     }
 }
 
+/**
+ * Whether `dir` is inside a heddle repository: a `.heddle` directory in it or in any ancestor.
+ * The same walk-up the server does (it then checks `objects/` or an `objectstore` pointer);
+ * here it only decides whether starting the server is worth it.
+ */
+export function inHeddleRepo(dir: string): boolean {
+    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+        try {
+            if (fs.statSync(path.join(d, '.heddle')).isDirectory()) return true;
+        } catch {
+            /* not here */
+        }
+        if (path.dirname(d) === d) return false;
+    }
+}
+
 function expandHome(p: string): string {
     const home = os.homedir();
     if (p === '~') return home;

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import * as lc from 'vscode-languageclient/node';
-import { Config, section } from './config';
+import { Config, inHeddleRepo, section } from './config';
 import * as ext from './lsp_ext';
 import { ClientState, folderForMessage, folderName, renderStatus, tooltipCommands } from './status';
 
@@ -41,9 +41,16 @@ export class Ctx implements vscode.Disposable {
             this.log,
             this.statusBar,
             this.changed,
-            vscode.workspace.onDidChangeWorkspaceFolders(() => this.dropRemovedFolders()),
+            vscode.workspace.onDidChangeWorkspaceFolders(() => {
+                this.dropRemovedFolders();
+                if (this.clientState.kind === 'idle') void this.startIfRepo();
+            }),
         );
         this.render();
+    }
+
+    get state(): ClientState['kind'] {
+        return this.clientState.kind;
     }
 
     get running(): boolean {
@@ -57,6 +64,27 @@ export class Ctx implements vscode.Disposable {
 
     statusOf(folder: string): ext.FolderStatus | undefined {
         return this.statuses.get(normaliseFolder(folder));
+    }
+
+    /** Whether some workspace folder is (in) a heddle repository. */
+    workspaceHasRepo(): boolean {
+        return (vscode.workspace.workspaceFolders ?? []).some(
+            (f) => f.uri.scheme === 'file' && inHeddleRepo(f.uri.fsPath),
+        );
+    }
+
+    /**
+     * Starts the server if a workspace folder is in a heddle repository (or `force`), else
+     * stays idle: VS Code activates on startup too, and most windows are not heddle repos.
+     */
+    async startIfRepo(force = false): Promise<void> {
+        if (this.client) return;
+        if (!force && !this.workspaceHasRepo()) {
+            this.log.info('no workspace folder is in a heddle repository; heddle-ls not started');
+            this.setClientState({ kind: 'idle' });
+            return;
+        }
+        await this.start();
     }
 
     /** Starts the server. Never throws: a failure becomes the status bar's error state. */
@@ -157,6 +185,9 @@ export class Ctx implements vscode.Disposable {
 
     /** Runs a server command; rejects with a message fit for the user. */
     async execute<T>(command: string, args: unknown[]): Promise<T> {
+        if (!this.client && (this.clientState.kind === 'idle' || this.clientState.kind === 'stopped')) {
+            await this.start(); // a command in a window that was idle
+        }
         const client = this.client;
         if (!client || !this.running) {
             throw new Error(
@@ -174,7 +205,9 @@ export class Ctx implements vscode.Disposable {
     }
 
     render(): void {
-        const view = renderStatus(this.statuses.values(), this.clientState, this.config.statusBarShow);
+        const folders = vscode.workspace.workspaceFolders ?? [];
+        const pending = this.running ? folders.filter((f) => !this.statuses.has(f.uri.toString())).length : 0;
+        const view = renderStatus(this.statuses.values(), this.clientState, this.config.statusBarShow, pending);
         const item = this.statusBar;
         item.text = view.text;
         item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;

@@ -22,14 +22,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.workspace.onDidChangeConfiguration(async (e) => {
             if (config.needsRestart(e)) {
                 c.log.info('server settings changed; restarting heddle-ls');
-                await c.restart();
+                if (c.state !== 'idle') await c.restart();
             } else if (e.affectsConfiguration('heddle.statusBar.show')) {
                 c.render();
             }
             // The rest of `heddle.*` reaches the running server via didChangeConfiguration.
         }),
     );
-    await ctx.start();
+    await ctx.startIfRepo();
 }
 
 export async function deactivate(): Promise<void> {

@@ -49,6 +49,7 @@ export function iconOf(sev: Severity): string {
 export type ClientState =
     | { kind: 'starting' }
     | { kind: 'running' }
+    | { kind: 'idle' } // not started: no workspace folder is in a heddle repository
     | { kind: 'stopped' }
     | { kind: 'failed'; message: string };
 
@@ -113,6 +114,7 @@ export function renderStatus(
     statuses: Iterable<FolderStatus>,
     client: ClientState,
     show: ShowSetting,
+    pendingFolders = 0,
 ): StatusView {
     const all = sortedStatuses(statuses);
     const repos = all.filter((s) => s.state !== 'no-repo');
@@ -138,16 +140,36 @@ export function renderStatus(
             accessibleLabel: 'heddle: server not running',
         };
     }
+    if (client.kind === 'idle') {
+        return {
+            visible: show === 'always',
+            severity: Severity.None,
+            text: '$(circle-slash) heddle',
+            tooltip: '**heddle** — no heddle repository in this workspace',
+            accessibleLabel: 'heddle: no repository',
+        };
+    }
     if (client.kind !== 'running' && all.length === 0) {
         const stopped = client.kind === 'stopped';
         return {
-            visible: show === 'always' || (show === 'whenRepo' && !stopped),
+            visible: show !== 'never',
             severity: Severity.Busy,
             text: stopped ? '$(circle-slash) heddle' : '$(sync~spin) heddle',
             tooltip: stopped
                 ? '**heddle-ls is stopped**\n\n' + commandLink('Restart Server', 'heddle.client.restartServer')
                 : '**heddle-ls is starting…**',
             accessibleLabel: stopped ? 'heddle: server stopped' : 'heddle: starting',
+        };
+    }
+
+    if (pendingFolders > 0) {
+        // Until every folder has reported, an aggregate would flicker ("stopped", then "1/2").
+        return {
+            visible: show !== 'never',
+            severity: Severity.Busy,
+            text: '$(sync~spin) heddle',
+            tooltip: `**heddle** — probing ${pendingFolders} more folder${pendingFolders === 1 ? '' : 's'}…`,
+            accessibleLabel: 'heddle: probing',
         };
     }
 

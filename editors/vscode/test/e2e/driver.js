@@ -232,6 +232,19 @@ async function main(page) {
     const expected = JSON.parse(execFileSync(HEDDLE_LS, ['ops', '--json', '--limit', '1', alpha], { encoding: 'utf8' })).hits[0];
     assert(expected && expected.verb, 'heddle-ls ops returned an operation');
     await runCommand(page, 'Heddle: Show Recent Operations');
+    // Room for the screenshot: collapse the file tree section, widen the side bar.
+    await page.locator('.pane-header', { hasText: 'alpha' }).first().click().catch(() => {});
+    let box = null;
+    for (const sash of await page.locator('.monaco-sash.vertical').all()) {
+        const b = await sash.boundingBox().catch(() => null);
+        if (b && b.x > 300 && b.x < 400 && b.height > 400) box = b; // side bar | editor
+    }
+    if (box) {
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(760, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+    }
     const pane = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Heddle Operations' }) });
     const firstRow = pane.locator('.monaco-list-row').first();
     await firstRow.filter({ hasText: expected.verb }).waitFor({ timeout: T_CHANGE });
@@ -241,7 +254,10 @@ async function main(page) {
     assert(rowText.includes(expected.thread), `first row "${rowText}" names thread ${expected.thread}`);
     const rows = await pane.locator('.monaco-list-row').count();
     result.steps.operations = { firstRow: rowText, expected: { seq: expected.seq, verb: expected.verb, actor: expected.actorEmail }, visibleRows: rows };
+    await firstRow.hover();
+    await page.locator('.workbench-hover, .monaco-hover').filter({ hasText: expected.operationId }).first().waitFor({ timeout: T_UI });
     await shot(page, 'operations-view.png');
+    await page.mouse.move(1000, 300);
 
     // 5. click the status bar item → quick pick of folders and actions
     await page.keyboard.press('Escape');
@@ -259,6 +275,8 @@ async function main(page) {
     fs.writeFileSync(wsFile, JSON.stringify({ folders: [{ path: 'ws/alpha' }, { path: 'ws/beta' }], settings: {} }, null, 2));
     await openWorkbench(page, `workspace=${encodeURIComponent(wsFile)}`);
     await waitStatus(page, 'heddle 1/2', T_FIRST_STATUS);
+    const shown = (await statusLog(page)).map((e) => e.text);
+    assert(!shown.includes('heddle stopped'), `no partial aggregate while folders report: ${JSON.stringify(shown)}`);
     const twoBg = await heddleItem(page).evaluate((el) => getComputedStyle(el).backgroundColor);
     assert(twoBg === stoppedBg, `1/2 uses the warning background (${twoBg} vs ${stoppedBg})`);
     await heddleItem(page).hover();

@@ -135,3 +135,25 @@ test('folderForMessage: by path, then by "(name)", then by the latest change wit
     assert.equal(folderForMessage('something', [a, b], last, 2500), b.folder);
     assert.equal(folderForMessage('something', [a, b], last, 9000), undefined);
 });
+
+test('while some folders have not reported yet: spinner, not a partial aggregate', () => {
+    const v = renderStatus([st('b', 'stopped')], running, 'whenRepo', 1);
+    assert.equal(v.text, '$(sync~spin) heddle');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /probing 1 more folder…/);
+    assert.equal(renderStatus([st('b', 'stopped')], running, 'whenRepo', 0).text, '$(warning) heddle stopped');
+});
+
+test('a stopped server stays visible (with a restart link) unless the setting is never', () => {
+    const v = renderStatus([], { kind: 'stopped' }, 'whenRepo');
+    assert.equal(v.visible, true);
+    assert.match(v.tooltip, /command:heddle\.client\.restartServer/);
+    assert.equal(renderStatus([], { kind: 'stopped' }, 'never').visible, false);
+});
+
+test('idle (no heddle repository, server not started): shown only with always', () => {
+    assert.equal(renderStatus([], { kind: 'idle' }, 'whenRepo').visible, false);
+    const v = renderStatus([], { kind: 'idle' }, 'always');
+    assert.equal(v.visible, true);
+    assert.equal(v.text, '$(circle-slash) heddle');
+});
