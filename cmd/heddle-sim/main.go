@@ -3,6 +3,17 @@
 // shutdown, no SIGTERM handler) over seeded in-memory data, with switches
 // that reproduce the ways a daemon can misbehave. It exists for demos,
 // manual testing and heddle-ls's test suite.
+//
+// Scripts and tests rely on these stderr lines, in this order:
+//
+//	heddle-sim: pidfile at <path>     the pidfile is written
+//	heddle-sim: listening on <path>   the socket is bound and listening
+//	heddle-sim: ready (pid <N>)       set up; connects succeed from now on
+//
+// (with --fault pidfile-only there is no "listening" line). A refusal prints
+// "heddle-sim: already running (pid N)" and exits 1; bad flags exit 2.
+//
+// Example: heddle-sim --repo /tmp/r --ops 500 --health serving
 package main
 
 import (
