@@ -50,12 +50,7 @@ type notifyPolicy struct {
 	now       func() time.Time
 	global    tokenBucket
 	perFolder map[string]*tokenBucket
-	lastShown map[string]shown
-}
-
-type shown struct {
-	key string
-	at  time.Time
+	shown     map[string]map[string]time.Time // folder → message key → when last shown
 }
 
 func newNotifyPolicy(now func() time.Time) *notifyPolicy {
@@ -66,7 +61,7 @@ func newNotifyPolicy(now func() time.Time) *notifyPolicy {
 		now:       now,
 		global:    tokenBucket{burst: globalBurst, refill: globalRefill},
 		perFolder: map[string]*tokenBucket{},
-		lastShown: map[string]shown{},
+		shown:     map[string]map[string]time.Time{},
 	}
 }
 
@@ -80,8 +75,18 @@ func (p *notifyPolicy) decide(mode NotificationMode, folder, name string, prev *
 	}
 	now := p.now()
 	key := fmt.Sprintf("%s|%s|%d", cur.State, cur.Reason, cur.PID)
-	if last, seen := p.lastShown[folder]; seen && last.key == key && now.Sub(last.at) < dedupWindow {
-		return notice{}, false, "duplicate of a message shown " + now.Sub(last.at).Round(time.Second).String() + " ago"
+	recent := p.shown[folder]
+	if recent == nil {
+		recent = map[string]time.Time{}
+		p.shown[folder] = recent
+	}
+	for k, at := range recent {
+		if now.Sub(at) >= dedupWindow {
+			delete(recent, k) // keeps the map as small as the window
+		}
+	}
+	if at, seen := recent[key]; seen {
+		return notice{}, false, "duplicate of a message shown " + now.Sub(at).Round(time.Second).String() + " ago"
 	}
 	b := p.perFolder[folder]
 	if b == nil {
@@ -98,14 +103,14 @@ func (p *notifyPolicy) decide(mode NotificationMode, folder, name string, prev *
 	}
 	b.take(now)
 	p.global.take(now)
-	p.lastShown[folder] = shown{key: key, at: now}
+	recent[key] = now
 	return notice{Type: messageType(cur.State), Message: noticeText(name, prev, cur)}, true, ""
 }
 
 // forget drops a removed folder's history.
 func (p *notifyPolicy) forget(folder string) {
 	delete(p.perFolder, folder)
-	delete(p.lastShown, folder)
+	delete(p.shown, folder)
 }
 
 // worthShowing is the notifications setting:

@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,5 +190,62 @@ func TestShowMessage_DefaultAndOff(t *testing.T) {
 				t.Errorf("no window/logMessage for the state changes")
 			}
 		})
+	}
+}
+
+// A real daemon flapping between SERVING and NOT_SERVING (SIGUSR1 toggles
+// heddle-sim's health) yields a handful of messages, not one per flap.
+func TestShowMessage_FlappingDaemonIsQuiet(t *testing.T) {
+	repo := newRepo(t)
+	sim := startSim(t, repo, "--health", "serving")
+	c := newTestClient(t, Options{})
+	folder := pathToURI(repo)
+	c.initialize([]string{folder}, map[string]any{"initializationOptions": map[string]any{"notifications": "transitions"}})
+	c.waitStatus(folder, "ready")
+	const flaps = 10
+	for i := range flaps {
+		n := len(c.statuses(folder))
+		if err := sim.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		want := "unhealthy"
+		if i%2 == 1 {
+			want = "ready"
+		}
+		c.waitStatusAfter(folder, n, want)
+	}
+	c.executeCommand(CmdStatus) // barrier: the loop has handled every status
+	shows := c.count(func(m message) bool { return m.Method == "window/showMessage" })
+	// The first "ready" and the first "unhealthy"; every later flap repeats one of them.
+	if shows != 2 {
+		t.Errorf("%d flaps gave %d showMessages, want 2:\n%s", flaps, shows, c.transcript())
+	}
+	if c.count(func(m message) bool {
+		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "not showing")
+	}) == 0 {
+		t.Errorf("suppressed messages were not logged")
+	}
+}
+
+func TestNotifyPolicy_AlternatingStatesDeduplicated(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := newNotifyPolicy(clock.now)
+	ready, unhealthy := st(daemonlink.StateReady, 7), st(daemonlink.StateUnhealthy, 7)
+	shown := 0
+	prev := &ready
+	for i := range 30 {
+		cur := unhealthy
+		if i%2 == 1 {
+			cur = ready
+		}
+		if _, ok, _ := p.decide(NotifyTransitions, "file:///a", "a", prev, cur); ok {
+			shown++
+		}
+		prev = &cur
+		clock.advance(time.Minute) // slow flapping: the rate limit never bites
+	}
+	// Each state once per 10-minute de-duplication window: 2 × 3 windows.
+	if shown != 6 {
+		t.Errorf("transitions mode, 30 slow flaps in 30 min: %d shown, want 6", shown)
 	}
 }

@@ -71,7 +71,9 @@ func readAll(t testing.TB, input []byte, max int64) ([]jsonrpc2.Message, []map[s
 	return msgs, replies, err
 }
 
-func framed(body string) string { return "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body }
+func framed(body string) string {
+	return "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+}
 
 func TestStream_Recovers(t *testing.T) {
 	good := `{"jsonrpc":"2.0","id":1,"method":"shutdown"}`
