@@ -3,6 +3,7 @@ package lsp
 import (
 	"encoding/json"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -74,7 +75,7 @@ func TestDidChangeConfiguration_Applies(t *testing.T) {
 	c.waitFor("logMessage about the bad setting", func(m message) bool {
 		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "queryTimeoutMs")
 	})
-	sim.stop(t, 2)
+	sim.stop(t, syscall.SIGINT)
 	c.waitStatus(folder, "stopped")
 	c.executeCommand(CmdStatus)
 	if !c.quietFor(200*time.Millisecond, 0, func(m message) bool { return m.Method == "window/showMessage" }) {

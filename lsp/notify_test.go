@@ -170,7 +170,7 @@ func TestShowMessage_DefaultAndOff(t *testing.T) {
 			}
 			c.initialize([]string{folder}, extra)
 			c.waitStatus(folder, "ready")
-			sim.stop(t, 2) // SIGINT
+			sim.stop(t, syscall.SIGINT)
 			c.waitStatus(folder, "stopped")
 			// Barrier: a command answered after the stopped status means the
 			// status loop has decided about showMessage for it.
@@ -205,9 +205,7 @@ func TestShowMessage_FlappingDaemonIsQuiet(t *testing.T) {
 	const flaps = 10
 	for i := range flaps {
 		n := len(c.statuses(folder))
-		if err := sim.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
-			t.Fatal(err)
-		}
+		sim.ToggleHealth()
 		want := "unhealthy"
 		if i%2 == 1 {
 			want = "ready"

@@ -1,46 +1,21 @@
-// sim_test.go: starting real heddle-sim daemons for the integration tests.
+// sim_test.go: the integration tests' daemons — a thin adapter over
+// internal/simtest, which builds and runs real heddle-sim processes.
 
 package lsp
 
 import (
-	"bufio"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
-// simBinary is heddle-sim built once by TestMain.
-var simBinary string
-
-func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "hls-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	simBinary = filepath.Join(dir, "heddle-sim")
-	build := exec.Command("go", "build", "-o", simBinary, "github.com/heddle-ls/heddle-ls/cmd/heddle-sim")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build heddle-sim:", err)
-		return 1
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { simtest.Main(m) }
 
 // newRepoDir returns a fresh, short (socket paths are limited to 108
-// bytes), symlink-free directory that is not (yet) a heddle repository.
+// bytes), symlink-free directory that is not a heddle repository.
 func newRepoDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "hls")
@@ -56,81 +31,33 @@ func newRepoDir(t *testing.T) string {
 }
 
 // newRepo returns a heddle repository (with .heddle/objects) and no daemon.
-func newRepo(t *testing.T) string {
-	t.Helper()
-	dir := newRepoDir(t)
-	if err := os.MkdirAll(filepath.Join(dir, ".heddle", "objects"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func newRepo(t *testing.T) string { return simtest.NewRepo(t) }
 
-// simProc is a running heddle-sim.
-type simProc struct {
-	cmd   *exec.Cmd
-	ready chan struct{}
-	done  chan struct{}
-	mu    sync.Mutex
-	lines []string
-}
+// simProc is a running heddle-sim, ready (listening) once startSim returns.
+type simProc struct{ *simtest.Daemon }
 
-// startSim starts heddle-sim on repo. It does not wait for readiness: the
-// tests wait for the server's notification, which is the real condition.
 func startSim(t *testing.T, repo string, args ...string) *simProc {
 	t.Helper()
-	cmd := exec.Command(simBinary, append([]string{"--repo", repo, "--log-level", "warn"}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start heddle-sim: %v", err)
-	}
-	p := &simProc{cmd: cmd, ready: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		once := sync.Once{}
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			p.mu.Unlock()
-			if strings.Contains(sc.Text(), "heddle-sim: ready") {
-				once.Do(func() { close(p.ready) })
-			}
-		}
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-p.done
-	})
-	return p
+	return &simProc{simtest.Start(t, repo, append([]string{"--log-level", "warn"}, args...)...)}
 }
 
-func (p *simProc) pid() int { return p.cmd.Process.Pid }
+func (p *simProc) pid() int { return p.PID() }
 
-// waitReady waits until the daemon says it serves.
-func (p *simProc) waitReady(t *testing.T) {
-	t.Helper()
-	select {
-	case <-p.ready:
-	case <-p.done:
-		t.Fatalf("heddle-sim exited before ready: %s", strings.Join(p.lines, "\n"))
-	case <-time.After(waitTimeout):
-		t.Fatalf("heddle-sim not ready in time")
-	}
-}
+// waitReady is a no-op kept for readability: simtest.Start already waited.
+func (p *simProc) waitReady(*testing.T) {}
 
-// stop sends sig and waits for the process to exit.
+// stop ends the daemon the way sig does and waits for the exit: SIGINT
+// removes its files, SIGKILL leaves them.
 func (p *simProc) stop(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("signal heddle-sim: %v", err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(waitTimeout):
-		t.Fatalf("heddle-sim did not exit on %v", sig)
+	switch sig {
+	case syscall.SIGINT:
+		if err := p.Interrupt(); err != nil {
+			t.Fatalf("interrupt heddle-sim: %v", err)
+		}
+	case syscall.SIGKILL:
+		p.Kill()
+	default:
+		t.Fatalf("stop: unsupported signal %v", sig)
 	}
 }
