@@ -108,7 +108,7 @@ func splitArgs(command string, args []json.RawMessage, takesOptions bool) (folde
 // decodeOptions decodes an options object strictly: unknown keys and wrong
 // types are errors that name the key.
 func decodeOptions(command string, raw json.RawMessage, known []string, dst any) error {
-	if isNull(raw) {
+	if isNull(raw) || isEmptyArray(raw) {
 		return nil
 	}
 	var obj map[string]json.RawMessage
@@ -154,4 +154,10 @@ func quoteAll(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// isEmptyArray accepts [] as "no options": Lua's JSON encoders (Neovim's
+// vim.json among them) cannot tell an empty table from an empty array.
+func isEmptyArray(raw json.RawMessage) bool {
+	return strings.TrimSpace(string(raw)) == "[]"
 }

@@ -228,3 +228,32 @@ func TestCommands_QueryDeadline(t *testing.T) {
 		t.Errorf("deadline error says nothing about what to do: %s", r.raw)
 	}
 }
+
+// Lua clients send {} as [] (an empty table): it means "no options".
+func TestCommands_EmptyArrayIsNoOptions(t *testing.T) {
+	c, folder, _ := readySession(t)
+	resp := c.executeCommand(CmdOperations, folder, []any{})
+	res := decode[OperationsResult](t, resp)
+	if len(res.Hits) != 50 {
+		t.Fatalf("hits = %d, want the default 50", len(res.Hits))
+	}
+	resp = c.executeCommand(CmdOperations, folder, []any{1})
+	if resp.Error == nil || resp.Error.Code != -32602 {
+		t.Fatalf("a non-empty array as options: %+v, want -32602", resp)
+	}
+}
+
+// A refresh sent right after initialized, before the first heddle/status
+// arrives, answers the fresh status rather than "not tracked".
+func TestCommands_RefreshRightAfterInitialized(t *testing.T) {
+	repo := newRepo(t)
+	startSim(t, repo)
+	c := newTestClient(t, Options{})
+	folder := pathToURI(repo)
+	c.initialize([]string{folder}, nil)
+	resp := c.executeCommand(CmdRefresh, folder)
+	got := decode[[]StatusParams](t, resp)
+	if len(got) != 1 || got[0].State != "ready" {
+		t.Fatalf("refresh right after initialized = %+v (error %+v)", got, resp.Error)
+	}
+}
