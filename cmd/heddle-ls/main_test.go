@@ -15,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
 	"github.com/heddle-ls/heddle-ls/lsp"
 )
 
-// Binaries built once by TestMain: the real heddle-ls and heddle-sim, so
-// exit codes and stdio are tested as an editor and a shell see them.
-var lsBinary, simBinary string
+// lsBinary is the real heddle-ls, built once by TestMain, so exit codes and
+// stdio are tested as an editor and a shell see them; simtest.Main builds
+// heddle-sim the same way.
+var lsBinary string
 
 const waitTimeout = 10 * time.Second
 
@@ -33,16 +35,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	lsBinary, simBinary = filepath.Join(dir, "heddle-ls"), filepath.Join(dir, "heddle-sim")
-	for bin, pkg := range map[string]string{lsBinary: "./", simBinary: "../heddle-sim"} {
-		build := exec.Command("go", "build", "-o", bin, pkg)
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build:", err)
-			return 1
-		}
+	if lsBinary, err = simtest.BuildBinary(dir, "./cmd/heddle-ls"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	return m.Run()
+	return simtest.Run(m)
 }
 
 // runLS runs heddle-ls and returns stdout, stderr and the exit code.
@@ -62,6 +59,7 @@ func runLS(t *testing.T, stdin string, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// shortDir is a temp dir with a short path (socket paths are limited).
 func shortDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "hls")
@@ -73,45 +71,11 @@ func shortDir(t *testing.T) string {
 	return real
 }
 
-func newRepo(t *testing.T) string {
-	dir := shortDir(t)
-	if err := os.MkdirAll(filepath.Join(dir, ".heddle", "objects"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func newRepo(t *testing.T) string { return simtest.NewRepo(t) }
 
-// startSim starts heddle-sim and waits for its "ready" line.
-func startSim(t *testing.T, repo string, args ...string) *exec.Cmd {
+func startSim(t *testing.T, repo string, args ...string) *simtest.Daemon {
 	t.Helper()
-	cmd := exec.Command(simBinary, append([]string{"--repo", repo, "--log-level", "warn"}, args...)...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		closed := false
-		for sc.Scan() {
-			if !closed && strings.Contains(sc.Text(), "heddle-sim: ready") {
-				close(ready)
-				closed = true
-			}
-		}
-		_ = cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	select {
-	case <-ready:
-	case <-done:
-		t.Fatal("heddle-sim exited early")
-	case <-time.After(waitTimeout):
-		t.Fatal("heddle-sim not ready")
-	}
-	return cmd
+	return simtest.Start(t, repo, args...)
 }
 
 func TestStatus_ExitCodesAndLines(t *testing.T) {
@@ -120,7 +84,7 @@ func TestStatus_ExitCodesAndLines(t *testing.T) {
 
 	out, errOut, code := runLS(t, "", "status", ready)
 	if code != 0 || !strings.HasPrefix(out, "ready") || !strings.Contains(out, ready) ||
-		!strings.Contains(out, "pid "+strconv.Itoa(sim.Process.Pid)) {
+		!strings.Contains(out, "pid "+strconv.Itoa(sim.PID())) {
 		t.Errorf("status of a ready repo: code %d, out %q, err %q", code, out, errOut)
 	}
 	out, _, code = runLS(t, "", "status", ready, stopped, plain)
@@ -150,7 +114,7 @@ func TestStatus_JSONShape(t *testing.T) {
 			t.Errorf("key %q missing from %v", k, got[0])
 		}
 	}
-	if got[0]["state"] != "ready" || got[0]["pid"] != float64(sim.Process.Pid) || got[0]["folder"] != lsp.PathToURI(ready) {
+	if got[0]["state"] != "ready" || got[0]["pid"] != float64(sim.PID()) || got[0]["folder"] != lsp.PathToURI(ready) {
 		t.Errorf("ready entry = %v", got[0])
 	}
 	if got[1]["state"] != "no-repo" {
@@ -254,11 +218,11 @@ func TestWatch_PrintsChanges(t *testing.T) {
 		}
 	}
 	next("ready")
-	_ = sim.Process.Signal(syscall.SIGINT)
+	sim.Interrupt()
 	next("stopped")
 	sim2 := startSim(t, repo)
-	if m := next("ready"); m["pid"] != float64(sim2.Process.Pid) {
-		t.Errorf("ready again with pid %v, want %d", m["pid"], sim2.Process.Pid)
+	if m := next("ready"); m["pid"] != float64(sim2.PID()) {
+		t.Errorf("ready again with pid %v, want %d", m["pid"], sim2.PID())
 	}
 	// SIGTERM ends watch with 0.
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -320,5 +284,14 @@ func TestWatch_EndsWhenStdoutCloses(t *testing.T) {
 	case <-time.After(waitTimeout):
 		_ = cmd.Process.Kill()
 		t.Fatal("watch kept running after stdout closed")
+	}
+}
+
+func TestStatus_Short(t *testing.T) {
+	ready, stopped := newRepo(t), newRepo(t)
+	startSim(t, ready)
+	out, _, code := runLS(t, "", "status", "--short", ready, stopped)
+	if code != 1 || out != "ready\nstopped\n" {
+		t.Fatalf("status --short: code %d, out %q; want 1 and two state words", code, out)
 	}
 }

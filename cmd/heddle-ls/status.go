@@ -54,8 +54,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array of status objects (the heddle/status shape)")
+	short := fs.Bool("short", false, "print only the state word per path (for prompts and status bars)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: heddle-ls status [--json] [PATH...]\n\nOne cold probe per path. Exit 0 if every path is ready, 1 if any is not, 2 on usage error.")
+		fmt.Fprintln(stderr, "usage: heddle-ls status [--json|--short] [PATH...]\n\nOne cold probe per path. Exit 0 if every path is ready, 1 if any is not, 2 on usage error.")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterleaved(fs, args)
@@ -86,6 +87,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	for i, t := range targets {
+		if *short {
+			fmt.Fprintln(stdout, statuses[i].State)
+			continue
+		}
 		fmt.Fprintln(stdout, render.StatusLine(t.path, statuses[i]))
 	}
 	return code

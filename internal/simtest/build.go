@@ -27,16 +27,16 @@ var (
 )
 
 // Main builds heddle-sim, runs the tests, removes the build and exits.
-func Main(m *testing.M) {
-	code := func() int {
-		defer cleanupBuild()
-		if _, err := binary(); err != nil {
-			fmt.Fprintf(os.Stderr, "simtest: %v\n", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain with cleanup of its own.
+func Run(m *testing.M) int {
+	defer cleanupBuild()
+	if _, err := binary(); err != nil {
+		fmt.Fprintf(os.Stderr, "simtest: %v\n", err)
+		return 1
+	}
+	return m.Run()
 }
 
 // BinaryPath returns the path of the built heddle-sim, building it on first
