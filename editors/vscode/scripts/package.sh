@@ -2,7 +2,9 @@
 # Builds the .vsix: bundles the extension with esbuild and puts a heddle-ls binary, built from
 # this repository, inside it (server/heddle-ls), as a platform-specific package.
 #
-#   scripts/package.sh [--target linux-x64|linux-arm64|darwin-x64|darwin-arm64] [--out FILE]
+#   scripts/package.sh [--target linux-x64|linux-arm64] [--out FILE]
+#
+# heddle-ls is Linux-only (/proc, SO_PEERCRED, pidfds), so those are the only targets.
 #
 # Prints the path of the .vsix on stdout (everything else goes to stderr).
 # Needs: Go (from go.mod) and node_modules (scripts/provision.sh or `npm ci`).
@@ -21,9 +23,7 @@ done
 case "$TARGET" in
   linux-x64) GOOS=linux GOARCH=amd64 ;;
   linux-arm64) GOOS=linux GOARCH=arm64 ;;
-  darwin-x64) GOOS=darwin GOARCH=amd64 ;;
-  darwin-arm64) GOOS=darwin GOARCH=arm64 ;;
-  *) echo "unsupported target $TARGET" >&2; exit 2 ;;
+  *) echo "unsupported target $TARGET (heddle-ls runs on Linux: linux-x64, linux-arm64)" >&2; exit 2 ;;
 esac
 VERSION=$(node -p "require('$EXT/package.json').version")
 OUT=${OUT:-$EXT/heddle-$TARGET-$VERSION.vsix}

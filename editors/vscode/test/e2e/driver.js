@@ -129,6 +129,9 @@ async function waitStatus(page, text, timeout, sinceMs = 0) {
     return hit ? hit.at : Date.now();
 }
 
+/** The left end of the status bar, where the heddle item is: for the README. */
+const STATUSBAR_CLIP = { x: 0, y: 860 - 28, width: 360, height: 28 };
+
 async function shot(page, name, opts = {}) {
     const file = path.join(SHOTS, name);
     await page.screenshot({ path: file, ...opts });
@@ -203,6 +206,7 @@ async function main(page) {
     const bg = await item.evaluate((el) => getComputedStyle(el).backgroundColor);
     result.steps.ready = { text: (await item.textContent()).trim(), background: bg };
     await shot(page, 'status-ready.png');
+    await shot(page, 'statusbar-ready.png', { clip: STATUSBAR_CLIP });
     await item.hover();
     const hover = page.locator('.workbench-hover, .monaco-hover').filter({ hasText: '1 of 1 daemon ready' });
     await hover.first().waitFor({ timeout: T_UI });
@@ -220,6 +224,7 @@ async function main(page) {
     assert(stoppedBg !== bg, `stopped background (${stoppedBg}) differs from ready (${bg})`);
     result.steps.stopped = { background: stoppedBg };
     await shot(page, 'status-stopped.png');
+    await shot(page, 'statusbar-stopped.png', { clip: STATUSBAR_CLIP });
 
     // 3. start it again → ready
     const startSignal = Date.now();
@@ -309,6 +314,7 @@ async function main(page) {
     assert(serverPids().length === 0, 'no heddle-ls restarted after the cap');
     await page.locator('.notifications-toasts', { hasText: 'not restarting' }).first().waitFor({ timeout: T_UI });
     await shot(page, 'server-failed.png');
+    await shot(page, 'statusbar-failed.png', { clip: STATUSBAR_CLIP });
 
     // 8. Restart Server → a new process, status back
     const restartAt = Date.now();
@@ -320,6 +326,7 @@ async function main(page) {
     log(`Restart Server → "heddle 1/2" in ${result.timings.restartToStatusMs} ms (heddle-ls pid ${fresh})`);
     await page.keyboard.press('Escape');
     await shot(page, 'restarted.png');
+    await shot(page, 'statusbar-two-folders.png', { clip: STATUSBAR_CLIP });
     result.statusHistory = (await statusLog(page)).map((e) => e.text);
 }
 
