@@ -46,6 +46,7 @@ type link struct {
 	exit       *exitWatch
 	exitPID    int
 	holdPID    int // a daemon we were connected to that seems to be shutting down
+	holdTries  int // retries while holding its last status
 	shortTries int // retries after a refused connect or a vanishing socket
 	longTries  int // retries after a timeout
 	retry      *time.Timer
@@ -62,6 +63,15 @@ const (
 	coalesceWindow = time.Millisecond
 	longRetries    = 5 // timeouts: 1 s, 2 s, 4 s, 8 s, 16 s, then the state stands
 )
+
+// holdBackoff paces re-probes while a daemon we were connected to shuts
+// down: it may drain in-flight calls for seconds (heddle-sim waits up to 2 s)
+// between closing its listener and removing its files. The process exit and
+// the file removals wake the link earlier; these retries only bound the
+// hold (about 3.7 s) should the daemon stop listening and never exit.
+var holdBackoff = []time.Duration{2 * time.Millisecond, 8 * time.Millisecond,
+	32 * time.Millisecond, 128 * time.Millisecond, 512 * time.Millisecond,
+	time.Second, 2 * time.Second}
 
 // shortBackoff paces retries after a refused connect: heddle writes its
 // pidfile, then bind() creates the socket, then listen() makes it
@@ -218,22 +228,26 @@ func (l *link) apply(res probeResult) {
 	prev := l.current()
 	prevConn := l.connNow()
 
-	// A daemon we were talking to whose socket vanished or stopped
-	// accepting is, almost always, shutting down: its pidfile and process
-	// follow within milliseconds. Hold the old status briefly instead of
-	// flashing "starting" or "unreachable" at the user.
+	// A daemon we were talking to whose socket vanished, stopped
+	// accepting or dropped our connection is, almost always, shutting
+	// down: its files and its process go soon after (each an event that
+	// wakes us). Hold the old status meanwhile, within holdBackoff,
+	// instead of flashing "starting", "unreachable" or "unhealthy".
 	wasConnected := (prevConn != nil && res.status.PID == prevConn.pid) ||
 		(l.holdPID != 0 && res.status.PID == l.holdPID)
-	shuttingDown := wasConnected && (res.refused || res.status.Reason == ReasonSocketMissing)
-	if (res.refused || shuttingDown) && l.shortTries < len(shortBackoff) {
-		l.schedule(shortBackoff[l.shortTries])
-		l.shortTries++
+	shuttingDown := wasConnected && (res.refused || res.lost || res.status.Reason == ReasonSocketMissing)
+	if shuttingDown && l.holdTries < len(holdBackoff) {
+		l.schedule(holdBackoff[l.holdTries])
+		l.holdTries++
+		l.holdPID = res.status.PID
 		l.setConn(nil)
 		l.watchExit(res.status.PID)
-		if shuttingDown {
-			l.holdPID = res.status.PID
-			return
-		}
+		return
+	}
+	if res.refused && !shuttingDown && l.shortTries < len(shortBackoff) {
+		l.schedule(shortBackoff[l.shortTries])
+		l.shortTries++
+		l.watchExit(res.status.PID)
 		// A daemon that is starting: it has bound but not yet listened.
 		res.status.State = StateStarting
 		res.status.Reason = ReasonNotListening
@@ -243,7 +257,7 @@ func (l *link) apply(res probeResult) {
 		l.schedule(time.Second << l.longTries)
 		l.longTries++
 	}
-	l.holdPID = 0
+	l.holdPID, l.holdTries = 0, 0
 	if res.conn != prevConn {
 		l.setConn(res.conn)
 		if res.conn != nil {

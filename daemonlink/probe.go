@@ -63,6 +63,7 @@ type probeResult struct {
 	conn   *daemonConn // a verified connection (ready or unhealthy); nil otherwise
 	// Why the probe failed, for the retry policy.
 	refused      bool // socket exists but nobody listens (yet)
+	lost         bool // the daemon dropped the connection (it is going away)
 	timedOut     bool // a step missed its deadline
 	healthServed bool // the daemon registers grpc.health.v1 (so Watch works)
 }
@@ -294,6 +295,7 @@ func (p *prober) health(ctx context.Context, dc *daemonConn, owned bool) probeRe
 			"the daemon (pid %d) did not answer a health check within %v", pid, p.opts.HealthTimeout)
 	default:
 		p.step("health", false, "%v", err)
+		p.res.lost = code == codes.Unavailable
 		return fail(StateUnhealthy, ReasonHealthFailed, hintRestart,
 			"the daemon (pid %d) failed its health check: %s", pid, status.Convert(err).Message())
 	}

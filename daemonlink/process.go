@@ -54,6 +54,11 @@ func checkProcess(pid int) (processInfo, error) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return processInfo{}, errProcessOtherUser
 	}
+	if isZombie(procDir) {
+		// Exited, not yet reaped by its parent: kill(pid, 0) still
+		// succeeds, but no daemon is there.
+		return processInfo{}, errProcessDead
+	}
 	var info processInfo
 	if exe, err := os.Readlink(procDir + "/exe"); err == nil {
 		// After an upgrade the old binary reads "/path/heddle (deleted)";
@@ -71,4 +76,20 @@ func checkProcess(pid int) (processInfo, error) {
 		name = filepath.Base(info.Exe)
 	}
 	return info, fmt.Errorf("%w (it is %q)", errProcessNotHeddle, name)
+}
+
+// isZombie reports whether /proc/<pid>/stat shows state Z (zombie) or X
+// (dead). The state follows the command name, which is in parentheses and
+// may itself contain ") ".
+func isZombie(procDir string) bool {
+	stat, err := os.ReadFile(procDir + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 || i+2 >= len(stat) {
+		return false
+	}
+	state := stat[i+2]
+	return state == 'Z' || state == 'X'
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
@@ -449,4 +451,51 @@ func TestTracker_IdleDoesNoWork(t *testing.T) {
 	if n := len(rec.snapshot()); n != reports {
 		t.Fatalf("%d statuses reported while nothing changed: %s", n-reports, describe(rec.snapshot()[reports:]))
 	}
+}
+
+// A graceful stop goes straight from ready to stopped: the daemon closes
+// its listener, drains (with a Health.Watch stream open, heddle-sim waits up
+// to 2 s) and only then removes its files; nothing in between is shown.
+func TestTracker_GracefulStopShowsNoIntermediateState(t *testing.T) {
+	for _, args := range [][]string{nil, {"--health", "serving"}} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			repo := simtest.NewRepo(t)
+			d := simtest.Start(t, repo, args...)
+			tr, rec := newTracker(t, daemonlink.Options{})
+			dir := heddleDir(t, repo)
+			tr.Track(dir)
+			_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
+			d.Interrupt()
+			_, j := rec.waitState(t, dir, i, daemonlink.StateStopped)
+			if j != i+1 {
+				t.Fatalf("between ready and stopped: %s", describe(rec.snapshot()[i+1:j]))
+			}
+		})
+	}
+}
+
+// Another client's open stream keeps a stopping daemon draining for up to
+// 2 s after it closed its listener; the status must still go straight from
+// ready to stopped.
+func TestTracker_LongDrainShowsNoIntermediateState(t *testing.T) {
+	repo := simtest.NewRepo(t)
+	d := simtest.Start(t, repo, "--health", "serving")
+	other, err := healthpb.NewHealthClient(d.Conn()).Watch(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Recv(); err != nil { // the stream is open and in flight
+		t.Fatal(err)
+	}
+	tr, rec := newTracker(t, daemonlink.Options{})
+	dir := heddleDir(t, repo)
+	tr.Track(dir)
+	_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
+	start := time.Now()
+	d.Interrupt()
+	_, j := rec.waitState(t, dir, i, daemonlink.StateStopped)
+	if j != i+1 {
+		t.Fatalf("between ready and stopped: %s", describe(rec.snapshot()[i+1:j]))
+	}
+	t.Logf("stopped after a drain of %v", time.Since(start))
 }
