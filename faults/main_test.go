@@ -1,0 +1,19 @@
+package faults
+
+import (
+	"os"
+	"testing"
+
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
+)
+
+// helperEnv makes the test binary act as a helper process (see
+// foreignListenerMain) instead of running tests.
+const helperEnv = "HEDDLE_FAULTS_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "foreign-listener" {
+		os.Exit(foreignListenerMain())
+	}
+	simtest.Main(m)
+}

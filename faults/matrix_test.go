@@ -1,0 +1,347 @@
+package faults
+
+// The fault matrix of SECURITY.md, faults 1–8 and 13–16: each over real
+// processes and sockets, observed through the real heddle-ls binary, with a
+// healthy folder in the same session that must stay unaffected.
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
+	"github.com/heddle-ls/heddle-ls/lsp"
+)
+
+// 1. A pidfile naming a pid that has exited.
+func TestFault01_DeadPidIsStale(t *testing.T) {
+	repo := newRepo(t)
+	pid := deadPID(t)
+	writePidfile(t, repo, heddlePidfile(pid))
+	s := newSession(t, 0, uri(repo))
+	st := s.expect(uri(repo), "stale", "pid-dead")
+	if st.PID != pid {
+		t.Errorf("stale status names pid %d, want %d", st.PID, pid)
+	}
+	s.check(uri(repo), "stale", "pid-dead")
+	s.finalIs(uri(repo), "stale", "pid-dead")
+	s.end()
+}
+
+// 2. A pidfile naming a live process of ours that is not heddle (the pid
+// was reused): kill(pid,0) succeeds, the name check catches it.
+func TestFault02_ReusedPidIsStale(t *testing.T) {
+	repo := newRepo(t)
+	sleep := startProcess(t, "sleep", "1000")
+	writePidfile(t, repo, heddlePidfile(sleep.Process.Pid))
+	s := newSession(t, 0, uri(repo))
+	s.expect(uri(repo), "stale", "pid-not-heddle")
+	s.check(uri(repo), "stale", "pid-not-heddle")
+	// The process was only looked at, never signalled.
+	if err := sleep.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the reused pid's process is gone: %v", err)
+	}
+	s.finalIs(uri(repo), "stale", "pid-not-heddle")
+	s.end()
+}
+
+// 3. Pidfiles that cannot be trusted, all in one session: each its own
+// folder, each invalid-pidfile/pidfile-invalid, none affecting the others.
+func TestFault03_BadPidfiles(t *testing.T) {
+	live := startProcess(t, "sleep", "1000").Process.Pid
+	huge := bytes.Repeat([]byte("9"), 3<<20) // 3 MiB of digits
+	cases := []struct {
+		name    string
+		content []byte
+		fifo    bool
+	}{
+		{"garbage", []byte("hello, world\nnot a pidfile\n"), false},
+		{"foreign-marker", []byte("4321\nsome-other-agent\n1700000000\n"), false},
+		{"empty", nil, false},
+		{"huge", huge, false},
+		{"binary", []byte{0x7f, 'E', 'L', 'F', 0, 1, 2, 3, 0xff, 0xfe, '\n', 0}, false},
+		{"binary-pid", append(heddlePidfile(live), 0), false},
+		{"negative", []byte("-5\nheddle-agent\n1700000000\n"), false},
+		{"overflow", []byte("99999999999\nheddle-agent\n1700000000\n"), false},
+		{"fifo", nil, true},
+	}
+	repos := map[string]string{}
+	var folders []string
+	for _, tc := range cases {
+		repo := newRepo(t)
+		if tc.fifo {
+			if err := os.MkdirAll(socketsDir(repo), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			// Nobody ever writes to it: a blocking open or read would hang.
+			if err := syscall.Mkfifo(pidfile(repo), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			writePidfile(t, repo, tc.content)
+		}
+		repos[tc.name] = uri(repo)
+		folders = append(folders, uri(repo))
+	}
+	s := newSession(t, 0, folders...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s.t = t
+			st := s.expect(repos[tc.name], "invalid-pidfile", "pidfile-invalid")
+			if len(st.Message) > 300 {
+				t.Errorf("message is %d bytes: untrusted content must not flow into it unbounded", len(st.Message))
+			}
+			s.check(repos[tc.name], "invalid-pidfile", "pidfile-invalid")
+		})
+	}
+	s.t = t
+	for _, tc := range cases {
+		s.finalIs(repos[tc.name], "invalid-pidfile", "pidfile-invalid")
+	}
+	s.end()
+}
+
+// 4. A live heddle pid but no socket at the default path: a daemon that
+// has written its pidfile and not bound yet (pidfile-only), or one serving
+// on another path (serve --socket), which clients cannot reach.
+func TestFault04_PidfileWithoutSocket(t *testing.T) {
+	starting := newRepo(t)
+	simtest.Start(t, starting, "--fault", "pidfile-only")
+	elsewhere := newRepo(t)
+	other := filepath.Join(t.TempDir(), "g.sock")
+	if len(other) > 100 {
+		other = filepath.Join(os.TempDir(), filepath.Base(t.TempDir())+".sock")
+		t.Cleanup(func() { os.Remove(other) })
+	}
+	d := simtest.Start(t, elsewhere, "--socket", other)
+	if d.Socket() != other {
+		t.Fatalf("daemon listens on %s, want %s", d.Socket(), other)
+	}
+	s := newSession(t, 0, uri(starting), uri(elsewhere))
+	for _, f := range []string{uri(starting), uri(elsewhere)} {
+		s.expect(f, "starting", "socket-missing")
+		s.check(f, "starting", "socket-missing")
+	}
+	s.finalIs(uri(starting), "starting", "socket-missing")
+	s.finalIs(uri(elsewhere), "starting", "socket-missing")
+	s.end()
+}
+
+// 5. A socket file nobody listens on, with a live heddle pid: the connect
+// is refused, retried briefly (bind comes before listen), then reported.
+func TestFault05_SocketWithoutListener(t *testing.T) {
+	repo := newRepo(t)
+	simtest.Start(t, repo, "--fault", "pidfile-only")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath(repo), Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if fi, err := os.Lstat(sockPath(repo)); err != nil || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("want a dead socket file: %v %v", fi, err)
+	}
+	s := newSession(t, 0, uri(repo))
+	s.expect(uri(repo), "unreachable", "connect-refused")
+	s.check(uri(repo), "unreachable", "connect-refused")
+	s.finalIs(uri(repo), "unreachable", "connect-refused")
+	s.end()
+}
+
+// 6. A listener that never speaks HTTP/2: one that accepts and stays
+// silent, and one that never even accepts (connects complete in the
+// kernel's backlog).
+func TestFault06_ListenerWithoutHTTP2(t *testing.T) {
+	silent, backlog := newRepo(t), newRepo(t)
+	simtest.Start(t, silent, "--fault", "accept-silent")
+	simtest.Start(t, backlog, "--fault", "no-serve")
+	s := newSession(t, 0, uri(silent), uri(backlog))
+	for _, f := range []string{uri(silent), uri(backlog)} {
+		s.expect(f, "unhealthy", "health-timeout")
+		s.check(f, "unhealthy", "health-timeout")
+	}
+	s.finalIs(uri(silent), "unhealthy", "health-timeout")
+	s.finalIs(uri(backlog), "unhealthy", "health-timeout")
+	s.end()
+}
+
+// 7. Health.Check that never answers.
+func TestFault07_HealthHangs(t *testing.T) {
+	repo := newRepo(t)
+	simtest.Start(t, repo, "--fault", "hang-health")
+	s := newSession(t, 0, uri(repo))
+	s.expect(uri(repo), "unhealthy", "health-timeout")
+	s.check(uri(repo), "unhealthy", "health-timeout")
+	// heddle.refresh re-probes and is bounded too.
+	m, took := s.srv.ExecuteCommand(statusDeadline+statusDeadline, lsp.CmdRefresh, uri(repo))
+	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].Reason != "health-timeout" {
+		t.Errorf("heddle.refresh = %+v", got)
+	}
+	if took > 2*statusDeadline {
+		t.Errorf("heddle.refresh of a hung daemon took %v", took)
+	}
+	s.finalIs(uri(repo), "unhealthy", "health-timeout")
+	s.end()
+}
+
+// 8. NOT_SERVING, and the pushed flip back to SERVING (Health.Watch).
+func TestFault08_NotServing(t *testing.T) {
+	repo := newRepo(t)
+	d := simtest.Start(t, repo, "--health", "not-serving")
+	s := newSession(t, 0, uri(repo))
+	s.expect(uri(repo), "unhealthy", "health-not-serving")
+	s.check(uri(repo), "unhealthy", "health-not-serving")
+	mark := s.mark()
+	d.ToggleHealth()
+	s.expectFrom(mark, uri(repo), "ready", "health-serving")
+	m, _ := s.operations(uri(repo), map[string]any{"limit": 2})
+	if res := lsptest.Decode[lsp.OperationsResult](t, m); len(res.Hits) != 2 {
+		t.Errorf("after the flip, operations returned %d hits", len(res.Hits))
+	}
+	mark = s.mark()
+	d.ToggleHealth()
+	s.expectFrom(mark, uri(repo), "unhealthy", "health-not-serving")
+	s.check(uri(repo), "unhealthy", "health-not-serving")
+	s.finalIs(uri(repo), "unhealthy", "health-not-serving")
+	s.end()
+}
+
+// 13. A socket path longer than sockaddr_un can hold (108 bytes with the
+// NUL): reported clearly, never truncated into another path. The boundary
+// case, 107 bytes, still works.
+func TestFault13_SocketPathTooLong(t *testing.T) {
+	const suffix = "/.heddle/sockets/grpc.sock"
+	mk := func(total int) string {
+		base := newRepoDir(t)
+		pad := total - len(base) - 1 - len(suffix)
+		if pad < 1 {
+			t.Fatalf("temp dir %s too long for a %d-byte socket path", base, total)
+		}
+		root := filepath.Join(base, strings.Repeat("p", pad))
+		if err := os.MkdirAll(filepath.Join(root, ".heddle", "objects"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(root + suffix); got != total {
+			t.Fatalf("socket path is %d bytes, want %d", got, total)
+		}
+		return root
+	}
+	long, fits := mk(108), mk(107)
+	simtest.Start(t, long, "--fault", "pidfile-only")
+	d := simtest.Start(t, fits)
+	s := newSession(t, 0, uri(long), uri(fits))
+	s.expect(uri(long), "unreachable", "socket-path-too-long")
+	s.check(uri(long), "unreachable", "socket-path-too-long")
+	if st := s.expect(uri(fits), "ready", ""); st.PID != d.PID() {
+		t.Errorf("107-byte socket path: ready with pid %d, want %d", st.PID, d.PID())
+	}
+	s.finalIs(uri(long), "unreachable", "socket-path-too-long")
+	s.end()
+}
+
+// 14. A daemon answering only heddle.api.v1alpha1: ready, and every query
+// refused with a clear "api unsupported" error.
+func TestFault14_V1Alpha1Only(t *testing.T) {
+	repo := newRepo(t)
+	simtest.Start(t, repo, "--fault", "no-v1")
+	s := newSession(t, 0, uri(repo))
+	st := s.expect(uri(repo), "ready", "health-unimplemented")
+	if st.API != "heddle.api.v1alpha1" {
+		t.Errorf("api = %q, want heddle.api.v1alpha1", st.API)
+	}
+	s.faultyOK[uri(repo)] = false
+	for _, cmd := range []string{lsp.CmdOperations, lsp.CmdSignalHealth, lsp.CmdHooks} {
+		m, took := s.srv.ExecuteCommand(s.queryDeadline(), cmd, uri(repo))
+		if m.Error == nil || m.Error.Code != -32803 || lsptest.ErrorData(m).Kind != "api-unsupported" {
+			t.Errorf("%s on a v1alpha1 daemon = %s, want -32803 api-unsupported", cmd, m.Raw)
+		}
+		if took > s.queryDeadline() {
+			t.Errorf("%s took %v", cmd, took)
+		}
+	}
+	s.check(uri(repo), "ready", "health-unimplemented")
+	s.end()
+}
+
+// 15. Answers above gRPC's 4 MiB default are accepted (the client lifts
+// its receive limit); a daemon that refuses to send one yields a clear
+// "too large" error, and the daemon stays ready.
+func TestFault15_LargeResponses(t *testing.T) {
+	big, capped := newRepo(t), newRepo(t)
+	const ops = 40000 // the whole log is fetched (newest N kept): > 4 MiB
+	simtest.Start(t, big, "--ops", "40000")
+	simtest.Start(t, capped, "--ops", "40000", "--max-send-bytes", "1000000")
+	s := newSession(t, 5000, uri(big), uri(capped))
+	s.expect(uri(big), "ready", "")
+	s.expect(uri(capped), "ready", "")
+
+	m, _ := s.operations(uri(big), map[string]any{"limit": 10000, "includeCheckpoints": true})
+	if res := lsptest.Decode[lsp.OperationsResult](t, m); len(res.Hits) != 10000 || res.Hits[0].Seq != ops {
+		first := uint64(0)
+		if len(res.Hits) > 0 {
+			first = res.Hits[0].Seq
+		}
+		t.Errorf("large answer: %d hits, newest seq %d; want 10000 hits, newest %d", len(res.Hits), first, ops)
+	}
+	if len(m.Raw) < 1<<20 {
+		t.Errorf("answer is only %d bytes", len(m.Raw))
+	}
+
+	m, _ = s.operations(uri(capped), map[string]any{"limit": 5})
+	if m.Error == nil || m.Error.Code != -32803 || !contains(m.Error.Message, "too large") {
+		t.Errorf("capped daemon: %s, want -32803 'too large'", lsptest.Message{Raw: m.Raw}.Raw)
+	}
+	// A narrower query fits and works; the daemon was never marked down.
+	m, _ = s.operations(uri(capped), map[string]any{"limit": 5, "sinceSecs": 1767225600 + 60*39990})
+	if res := lsptest.Decode[lsp.OperationsResult](t, m); len(res.Hits) == 0 {
+		t.Errorf("narrow query on the capped daemon returned nothing")
+	}
+	s.finalIs(uri(capped), "ready", "health-unimplemented")
+	s.healthyUnaffected()
+	s.end()
+}
+
+// 16. The heddle dir deleted while watched (daemon gone first), then
+// recreated with a new daemon: tracked again without any refresh.
+func TestFault16_HeddleDirDeletedAndRecreated(t *testing.T) {
+	repo := newRepo(t)
+	d := simtest.Start(t, repo)
+	s := newSession(t, 0, uri(repo))
+	s.expect(uri(repo), "ready", "")
+	mark := s.mark()
+	d.Kill()
+	s.expectFrom(mark, uri(repo), "stale", "pid-dead")
+	if err := os.RemoveAll(filepath.Join(repo, ".heddle")); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(uri(repo), "no-repo", "heddle-dir-missing")
+	s.check(uri(repo), "no-repo", "heddle-dir-missing")
+	mark = s.mark()
+	d2 := simtest.Start(t, repo) // recreates .heddle/objects, then its files
+	if st := s.expectFrom(mark, uri(repo), "ready", ""); st.PID != d2.PID() {
+		t.Errorf("ready with pid %d, want the new daemon's %d", st.PID, d2.PID())
+	}
+	m, _ := s.operations(uri(repo), map[string]any{"limit": 1})
+	lsptest.Decode[lsp.OperationsResult](t, m)
+	s.end()
+}
+
+// newRepoDir is an empty short temp dir.
+func newRepoDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return real
+}
