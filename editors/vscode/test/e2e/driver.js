@@ -6,7 +6,8 @@
 //   1. one folder with a running heddle-sim → status bar "heddle ✓"; tooltip
 //   2. SIGINT the daemon → "heddle stopped" (time from signal to DOM change measured)
 //   3. start it again → "heddle ✓" (measured)
-//   4. Heddle: Show Recent Operations → the first row is the daemon's newest operation
+//   4. Heddle: Show Recent Operations → the first row is the daemon's newest operation;
+//      Explain Status, Show Signal Health, Show Hooks → their markdown previews open
 //   5. click the status bar → quick pick with the folder and actions
 //   6. two-folder workspace, one daemon stopped → "heddle 1/2", tooltip names both folders
 //   7. kill heddle-ls four times → restarts are capped: "heddle ✗" (error state), no loop
@@ -263,6 +264,23 @@ async function main(page) {
     await page.locator('.workbench-hover, .monaco-hover').filter({ hasText: expected.operationId }).first().waitFor({ timeout: T_UI });
     await shot(page, 'operations-view.png');
     await page.mouse.move(1000, 300);
+
+    // 4b. Explain Status, Show Signal Health, Show Hooks → markdown previews of the answers
+    for (const [title, tab] of [
+        ['Heddle: Explain Status', 'explain-alpha'],
+        ['Heddle: Show Signal Health', 'signal-health-alpha'],
+        ['Heddle: Show Hooks', 'hooks-alpha'],
+    ]) {
+        await runCommand(page, title);
+        await page.locator('.tabs-container .tab', { hasText: tab }).first().waitFor({ timeout: T_CHANGE });
+        if (tab === 'explain-alpha') {
+            // the preview is a webview (an iframe within an iframe): wait for the rendered text
+            const body = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame').locator('body');
+            await body.filter({ hasText: 'pidfile' }).waitFor({ timeout: T_CHANGE });
+            await shot(page, 'explain.png');
+        }
+    }
+    result.steps.reports = 'explain, signal health and hooks previews opened';
 
     // 5. click the status bar item → quick pick of folders and actions
     await page.keyboard.press('Escape');
