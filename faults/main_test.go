@@ -12,8 +12,11 @@ import (
 const helperEnv = "HEDDLE_FAULTS_HELPER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "foreign-listener" {
+	switch os.Getenv(helperEnv) {
+	case "foreign-listener":
 		os.Exit(foreignListenerMain())
+	case "daemon":
+		os.Exit(daemonMain())
 	}
 	simtest.Main(m)
 }
