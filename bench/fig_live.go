@@ -56,9 +56,9 @@ func figLive(e *env) error {
 			return err
 		}
 		intermediate += countBetween(c, from, uri) - 1
-		sockEv, ok := w.find(wfrom, "grpc.sock", unix.IN_CREATE)
-		if !ok {
-			return fmt.Errorf("cycle %d: no inotify event for grpc.sock", i)
+		sockEv, err := w.wait(wfrom, "grpc.sock", unix.IN_CREATE, waitTimeout)
+		if err != nil {
+			return fmt.Errorf("cycle %d: %w", i, err)
 		}
 		startListen = append(startListen, ev.At.Sub(d.listeningAt()))
 		startSock = append(startSock, ev.At.Sub(sockEv.At))
