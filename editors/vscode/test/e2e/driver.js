@@ -12,6 +12,7 @@
 //   6. two-folder workspace, one daemon stopped → "heddle 1/2", tooltip names both folders
 //   7. kill heddle-ls four times → restarts are capped: "heddle ✗" (error state), no loop
 //   8. Heddle: Restart Server → a new heddle-ls process, "heddle 1/2" again
+//   9. heddle.server.path set to a missing file → "heddle ✗" and an error toast; unset → back
 //
 // Environment (set by e2e.sh): CS_URL, RUN, REPO, EXT_DIR (installed extension dir),
 // SHOTS (screenshot dir), PIDS_FILE (process groups to kill on failure).
@@ -345,6 +346,19 @@ async function main(page) {
     await page.keyboard.press('Escape');
     await shot(page, 'restarted.png');
     await shot(page, 'statusbar-two-folders.png', { clip: STATUSBAR_CLIP });
+
+    // 9. a wrong heddle.server.path → error state naming the path, no crash; fixing it recovers
+    // In code-server the window is remote: machine-scoped settings live in Machine/settings.json.
+    const settingsFile = path.join(RUN, 'user', 'Machine', 'settings.json');
+    const settings = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '{}';
+    const bogus = path.join(RUN, 'no-such-dir', 'heddle-ls');
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(settings), 'heddle.server.path': bogus }, null, 2));
+    await waitStatus(page, 'heddle ✗', T_CHANGE);
+    await page.locator('.notifications-toasts', { hasText: 'heddle-ls not found or not executable' }).first().waitFor({ timeout: T_UI });
+    assert(serverPids().length === 0, 'no heddle-ls runs with a bogus path');
+    fs.writeFileSync(settingsFile, settings);
+    await waitStatus(page, 'heddle 1/2', T_CHANGE);
+    result.steps.badPath = 'heddle ✗ with a bogus heddle.server.path; recovered when it was removed';
     result.statusHistory = (await statusLog(page)).map((e) => e.text);
 }
 
