@@ -162,6 +162,7 @@ func (s *session) healthyUnaffected() {
 func (s *session) finalIs(folder, state, reason string) {
 	s.t.Helper()
 	last, ok := s.srv.Last(folder)
+	s.t.Logf("%s statuses:%s", folder, lsptest.DescribeStatuses(s.srv.Statuses(folder)))
 	if !ok || last.State != state || last.Reason != reason {
 		s.t.Errorf("%s's last status = %s/%s, want %s/%s; all: %s", folder, last.State, last.Reason, state, reason,
 			lsptest.DescribeStatuses(s.srv.Statuses(folder)))

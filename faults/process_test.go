@@ -159,11 +159,17 @@ func TestFault11_ForeignUidSocket(t *testing.T) {
 	if err := os.Chmod(socketsDir(repo), 0o777); err != nil {
 		t.Fatal(err)
 	}
+	// The server first sees our daemon without its socket, then the
+	// foreign listener binds the default path: the file event triggers the
+	// probe that meets it.
+	s := newSession(t, 0, uri(repo))
+	s.expect(uri(repo), "starting", "socket-missing")
+	mark := s.mark()
 	foreign := startHelper(t, "foreign-listener", 65534, "HEDDLE_FAULTS_SOCKET="+sockPath(repo))
 	if l := foreign.waitLine("listening", simtest.StartTimeout); l != "listening uid=65534" {
 		t.Fatalf("foreign listener says %q", l)
 	}
-	s := newSession(t, 0, uri(repo))
+	s.expectFrom(mark, uri(repo), "denied", "peer-other-user")
 	st := s.expect(uri(repo), "denied", "peer-other-user")
 	if !strings.Contains(st.Message, "65534") {
 		t.Errorf("message does not name the foreign uid: %q", st.Message)
@@ -244,7 +250,32 @@ func TestFault12_Symlinks(t *testing.T) {
 	if m, _ := s.operations(uri(live), nil); m.Error == nil {
 		t.Errorf("query through a symlinked sockets/ succeeded")
 	}
-	_ = liveD
+
+	// A running daemon's grpc.sock swapped for a symlink to the lure while
+	// the server holds a verified connection to it.
+	live2 := newRepo(t)
+	live2D := simtest.Start(t, live2)
+	s.folders = append(s.folders, uri(live2))
+	s.srv.Notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": map[string]any{
+		"added": []any{map[string]string{"uri": uri(live2), "name": "live2"}}}})
+	s.expect(uri(live2), "ready", "")
+	markLive2 := s.mark()
+	if err := os.Rename(sockPath(live2), sockPath(live2)+".real"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sockPath(target), sockPath(live2)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdRefresh, uri(live2))
+	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" || got[0].Reason != "socket-symlink" {
+		t.Errorf("heddle.refresh after grpc.sock became a symlink = %+v", got)
+	}
+	// The notification follows the refresh's answer.
+	s.expectFrom(markLive2, uri(live2), "denied", "socket-symlink")
+	if m, _ := s.operations(uri(live2), nil); m.Error == nil {
+		t.Errorf("query after grpc.sock became a symlink succeeded")
+	}
+	_, _ = liveD, live2D
 
 	if n := len(lure.accepted); n != 0 {
 		t.Errorf("the symlinks' target was dialled %d times", n)
