@@ -4,7 +4,8 @@
 # (bundled in the .vsix) and bin/heddle-sim.
 #
 #   fresh profile → --install-extension heddle-*.vsix → code-server (own process group)
-#   → driver.js (scenario in its header) → screenshots in editors/vscode/images/
+#   → driver.js (scenario in its header) → screenshots in <e2e dir>/shots/, or in
+#     editors/vscode/images/ (the README's) with UPDATE_SCREENSHOTS=1
 #
 # Needs scripts/provision.sh first (test.sh runs it). Environment: HEDDLE_E2E_DIR (default
 # <repo>/.e2e), E2E_PORT (default: a free port), KEEP_RUN=1 keeps the run dir on success.
@@ -89,7 +90,10 @@ until curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
 done
 log "code-server listening on :$PORT in $(ms "$t") ms"
 
-SHOTS=$EXT/images
+SHOTS=$E2E/shots
+[ "${UPDATE_SCREENSHOTS:-}" = 1 ] && SHOTS=$EXT/images
+mkdir -p "$SHOTS"
+log "screenshots in $SHOTS"
 set +e
 CS_URL="http://127.0.0.1:$PORT" RUN="$RUN" REPO="$REPO" EXT_DIR="$EXT_DIR" SHOTS="$SHOTS" PIDS_FILE="$PIDS_FILE" \
   NODE_PATH="$EXT/node_modules" setsid node "$EXT/test/e2e/driver.js" >"$RUN/result.json" 2> >(tee "$RUN/driver.log" >&2) &
