@@ -154,12 +154,13 @@ func figOperations(e *env) error {
 		return ls, echo, rawS, nil
 	}
 
-	ls, echo, raw, err := measure(r.root, uri, e.cfg.opsN, []uint32{50})
+	ls, echo, raw, err := measure(r.root, uri, e.cfg.opsN, []uint32{50, 0})
 	if err != nil {
 		return err
 	}
 	floor := sumSamples(raw[0], echo)
 	e.add(timed("2", "floor part: raw warm QueryOperations limit 50 (120-op log)", raw[0]),
+		timed("2", "info: raw warm QueryOperations limit 0 (120-op log, every hit: what heddle-ls fetches)", raw[1]),
 		timed("2", "floor part: stdio JSON-RPC round trip (unknown method → -32601)", echo),
 		timed("2", "floor: raw query + round trip (pairwise sum)", floor),
 		func() row {

@@ -196,6 +196,8 @@ func idleAndMemory(e *env, uris []string) error {
 			Value: fmt.Sprintf("%d / %d", vol, inv), Target: "flat (≤ 2: Go's sysmon sleeps 60 s)"}.met(vol+inv <= 2),
 		row{Figure: "6", What: fmt.Sprintf("memory: VmRSS with %d folders, all live", len(uris)),
 			Value: fmt.Sprintf("%.1f MB", float64(after.RSSKiB)/1024), Target: "≤ 20 MB"}.met(after.RSSKiB <= 20*1024),
+		row{Figure: "6", What: "info: of which RssAnon (heap, stacks) / RssFile (the binary's mapped pages)",
+			Value: fmt.Sprintf("%.1f / %.1f MB", float64(after.AnonKiB)/1024, float64(after.FileKiB)/1024)},
 		row{Figure: "6", What: "memory: VmHWM (peak) of the same process",
 			Value: fmt.Sprintf("%.1f MB", float64(after.HWMKiB)/1024), Target: "≤ 20 MB"}.met(after.HWMKiB <= 20*1024),
 	)

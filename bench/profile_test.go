@@ -7,9 +7,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"testing"
 
 	"github.com/heddle-ls/heddle-ls/lsp"
@@ -83,4 +86,114 @@ func BenchmarkEcho(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestMemoryProfile explains figure 6. It runs only when
+// HEDDLE_BENCH_HEAP names a file: it starts 100 heddle-sim daemons, prints
+// the real heddle-ls process's VmRSS at each stage (no folder, 100 folders
+// without daemons, 100 live), then serves the same 100 live folders
+// in-process and writes a heap profile there, with the runtime's own split.
+//
+//	make build && HEDDLE_BENCH_HEAP=/tmp/heap.out go test ./bench -run MemoryProfile -v
+//	go tool pprof -sample_index=inuse_space -top /tmp/heap.out
+func TestMemoryProfile(t *testing.T) {
+	out := os.Getenv("HEDDLE_BENCH_HEAP")
+	if out == "" {
+		t.Skip("set HEDDLE_BENCH_HEAP=/path/heap.out to run")
+	}
+	runtime.MemProfileRate = 1 // every allocation, for an exact split
+	const n = 100
+	bin, _ := filepath.Abs("../bin")
+	if b := os.Getenv("HEDDLE_BENCH_BIN"); b != "" {
+		bin = b // e.g. a patched build, to measure a proposed fix
+	}
+	base, err := os.MkdirTemp("", "hbm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	base, _ = filepath.EvalSymlinks(base)
+	defer stopAll()
+	var live, dead []string
+	for i := range n {
+		r, err := makeRepo(base, fmt.Sprintf("l%03d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = append(live, fileURI(r))
+		if _, err := startDaemon(bin+"/heddle-sim", r); err != nil {
+			t.Fatal(err)
+		}
+		r, err = makeRepo(base, fmt.Sprintf("d%03d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, fileURI(r))
+	}
+	rss := func(c *client, stage string) {
+		ps, err := readProc(c.PID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-32s VmRSS %5.1f MB (anon %5.1f, file %5.1f)  VmHWM %5.1f MB  threads %d", stage,
+			float64(ps.RSSKiB)/1024, float64(ps.AnonKiB)/1024, float64(ps.FileKiB)/1024, float64(ps.HWMKiB)/1024, ps.Threads)
+	}
+	stages := []struct {
+		name    string
+		folders []string
+		state   string
+	}{{"no folder", nil, ""}, {"100 folders, no daemon", dead, "stopped"}, {"100 folders, 100 live daemons", live, "ready"}}
+	for _, st := range stages {
+		c, err := startServer(bin+"/heddle-ls", base+"/ls.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.initialize(st.folders); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range st.folders {
+			if _, err := c.waitState(0, u, st.state); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rss(c, st.name)
+		c.close()
+	}
+
+	serverEnd, clientEnd := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- lsp.NewServer(lsp.Options{}).Serve(ctx, serverEnd) }()
+	c := newClient(clientEnd, clientEnd)
+	if _, err := c.initialize(live); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range live {
+		if _, err := c.waitState(0, u, "ready"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("in-process, 100 live: HeapInuse %.1f MB, StackInuse %.1f MB, Sys %.1f MB, goroutines %d",
+		float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), float64(ms.Sys)/(1<<20), runtime.NumGoroutine())
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	g, err := os.Create(out + ".goroutines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = pprof.Lookup("goroutine").WriteTo(g, 1)
+	g.Close()
+	_ = c.close()
+	clientEnd.Close()
+	<-served
 }

@@ -28,6 +28,8 @@ type procStat struct {
 	Voluntary int64 // context switches summed over all threads
 	Involunt  int64
 	RSSKiB    int64
+	AnonKiB   int64 // RssAnon: heap, stacks, runtime
+	FileKiB   int64 // RssFile: the mapped binary's pages
 	HWMKiB    int64
 	Threads   int
 	FDs       int
@@ -58,6 +60,10 @@ func readProc(pid int) (procStat, error) {
 		switch k {
 		case "VmRSS":
 			ps.RSSKiB = n
+		case "RssAnon":
+			ps.AnonKiB = n
+		case "RssFile":
+			ps.FileKiB = n
 		case "VmHWM":
 			ps.HWMKiB = n
 		case "Threads":
