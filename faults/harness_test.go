@@ -125,6 +125,14 @@ func (s *session) check(folder, state, reason string) {
 	if all := lsptest.Decode[[]lsp.StatusParams](s.t, m); len(all) != len(s.folders) {
 		s.t.Errorf("heddle.status (all) returned %d folders, want %d", len(all), len(s.folders))
 	}
+	// heddle.explain runs a fresh probe of its own: bounded, and it agrees.
+	m, took = s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdExplain, folder)
+	if took > statusDeadline {
+		s.t.Errorf("heddle.explain %s took %v", folder, took)
+	}
+	if ex := lsptest.Decode[lsp.ExplainResult](s.t, m); ex.Status.State != state || ex.Status.Reason != reason || len(ex.Steps) == 0 {
+		s.t.Errorf("heddle.explain %s = %s/%s with %d steps, want %s/%s", folder, ex.Status.State, ex.Status.Reason, len(ex.Steps), state, reason)
+	}
 	s.healthyWorks()
 	m, _ = s.operations(folder, map[string]any{"limit": 3})
 	if m.Error == nil {

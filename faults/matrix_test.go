@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
@@ -385,5 +386,35 @@ func TestFault03_InvalidPidfileMessageSaysWhy(t *testing.T) {
 			t.Errorf("%s: message %q does not say %q", name, st.Message, tc.says)
 		}
 	}
+	s.end()
+}
+
+// 7b. A daemon that is ready but never answers a query: the query fails at
+// queryTimeoutMs with a deadline error, and meanwhile queries on the
+// healthy folder are answered at once (no head-of-line blocking).
+func TestFault07_QueryHangs(t *testing.T) {
+	repo := newRepo(t)
+	simtest.Start(t, repo, "--slow", "1m")
+	s := newSession(t, 1000, uri(repo))
+	s.expect(uri(repo), "ready", "")
+	start := time.Now()
+	id := s.srv.Call("workspace/executeCommand", map[string]any{"command": lsp.CmdOperations, "arguments": []any{uri(repo)}})
+	for range 3 {
+		if _, took := s.operations(s.healthy, map[string]any{"limit": 1}); took > 500*time.Millisecond {
+			t.Errorf("healthy folder's query took %v while another daemon hangs", took)
+		}
+	}
+	m, ok := s.srv.Response(id, s.queryDeadline())
+	took := time.Since(start)
+	if !ok {
+		t.Fatalf("the hung query did not answer within %v", s.queryDeadline())
+	}
+	if m.Error == nil || m.Error.Code != -32803 || lsptest.ErrorData(m).Kind != "deadline" {
+		t.Errorf("hung query = %s, want -32803 kind deadline", m.Raw)
+	}
+	if took < time.Second {
+		t.Errorf("hung query answered after %v, before its 1s deadline", took)
+	}
+	s.finalIs(uri(repo), "ready", "health-unimplemented")
 	s.end()
 }
