@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -416,5 +417,37 @@ func TestFault07_QueryHangs(t *testing.T) {
 		t.Errorf("hung query answered after %v, before its 1s deadline", took)
 	}
 	s.finalIs(uri(repo), "ready", "health-unimplemented")
+	s.end()
+}
+
+// 2b. A pidfile naming another user's live process (as root, kill(pid,0)
+// succeeds for any pid: the /proc owner check must catch it), and a
+// pidfile that cannot be read at all (a symlink loop: even root gets
+// ELOOP).
+func TestFault02_OtherUsersPidAndUnreadablePidfile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a process under another uid")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv")
+	}
+	other, loop := newRepo(t), newRepo(t)
+	// Named like heddle, so only the uid check can refuse it.
+	sleep := startProcess(t, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+		"bash", "-c", `exec -a heddle-agent sleep 1000`)
+	writePidfile(t, other, heddlePidfile(sleep.Process.Pid))
+	if err := os.MkdirAll(socketsDir(loop), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("grpc.pid", pidfile(loop)); err != nil {
+		t.Fatal(err)
+	}
+	s := newSession(t, 0, uri(other), uri(loop))
+	s.expect(uri(other), "stale", "pid-other-user")
+	s.check(uri(other), "stale", "pid-other-user")
+	s.expect(uri(loop), "invalid-pidfile", "pidfile-unreadable")
+	s.check(uri(loop), "invalid-pidfile", "pidfile-unreadable")
+	s.finalIs(uri(other), "stale", "pid-other-user")
+	s.finalIs(uri(loop), "invalid-pidfile", "pidfile-unreadable")
 	s.end()
 }
