@@ -29,6 +29,19 @@ const maxPidfileBytes = 4096
 // ErrPidfileInvalid marks a pidfile that exists but cannot be trusted.
 var ErrPidfileInvalid = errors.New("invalid pidfile")
 
+// PidfileError says why a pidfile cannot be trusted; it matches
+// ErrPidfileInvalid with errors.Is.
+type PidfileError struct {
+	Path  string
+	Cause string // e.g. `foreign marker "nginx"`, "not a regular file"
+}
+
+func (e *PidfileError) Error() string {
+	return fmt.Sprintf("invalid pidfile %s: %s", e.Path, e.Cause)
+}
+
+func (e *PidfileError) Unwrap() error { return ErrPidfileInvalid }
+
 // ReadPidfile reads and parses a pidfile. A missing file returns an error
 // satisfying errors.Is(err, fs.ErrNotExist); anything unusable wraps
 // ErrPidfileInvalid.
@@ -46,18 +59,18 @@ func ReadPidfile(path string) (Pidfile, error) {
 		return Pidfile{}, fmt.Errorf("read pidfile %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return Pidfile{}, fmt.Errorf("%w %s: not a regular file (%s)", ErrPidfileInvalid, path, fi.Mode().Type())
+		return Pidfile{}, &PidfileError{Path: path, Cause: fmt.Sprintf("not a regular file (%s)", fi.Mode().Type())}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPidfileBytes+1))
 	if err != nil {
 		return Pidfile{}, fmt.Errorf("read pidfile %s: %w", path, err)
 	}
 	if len(data) > maxPidfileBytes {
-		return Pidfile{}, fmt.Errorf("%w %s: larger than %d bytes", ErrPidfileInvalid, path, maxPidfileBytes)
+		return Pidfile{}, &PidfileError{Path: path, Cause: fmt.Sprintf("larger than %d bytes", maxPidfileBytes)}
 	}
 	pf, err := ParsePidfile(data)
 	if err != nil {
-		return Pidfile{}, fmt.Errorf("%w %s: %v", ErrPidfileInvalid, path, err)
+		return Pidfile{}, &PidfileError{Path: path, Cause: err.Error()}
 	}
 	return pf, nil
 }

@@ -125,9 +125,14 @@ func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonCon
 		return p.finish(StateStopped, ReasonNoPidfile, hintStart, "no daemon is running")
 	case errors.Is(err, ErrPidfileInvalid):
 		p.step("pidfile", false, "%v", err)
+		cause := err.Error()
+		var pe *PidfileError
+		if errors.As(err, &pe) {
+			cause = pe.Cause
+		}
 		return p.finish(StateInvalidPidfile, ReasonPidfileInvalid,
 			"check "+pidPath+"; if no daemon runs, remove it and start the daemon",
-			"the pidfile cannot be trusted: %v", errors.Unwrap(err))
+			"the pidfile cannot be trusted: %s", cause)
 	case err != nil:
 		p.step("pidfile", false, "%v", err)
 		return p.finish(StateInvalidPidfile, ReasonPidfileUnreadable,

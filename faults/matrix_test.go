@@ -350,20 +350,9 @@ func newRepoDir(t *testing.T) string {
 
 // 3b. The invalid-pidfile message should say what is wrong with the file
 // (the user sees only this line in the status bar's tooltip).
-//
-// BUG (daemonlink/probe.go, pidfile step): the message is built from
-// errors.Unwrap(err), but ReadPidfile wraps as
-// fmt.Errorf("%w %s: %v", ErrPidfileInvalid, path, cause), whose only
-// wrapped error is ErrPidfileInvalid itself; every invalid pidfile
-// therefore reads "the pidfile cannot be trusted: invalid pidfile" and the
-// cause (foreign marker, too large, not a regular file…) is lost (it
-// survives only in heddle.explain's step detail). Fix: keep the cause, e.g.
-// a PidfileError{Path, Cause} type with Unwrap returning ErrPidfileInvalid,
-// and use Cause in the message. HEDDLE_FAULTS_BUGS=1 runs it.
+// (It once read "invalid pidfile" for every cause: the cause was lost to
+// errors.Unwrap of the sentinel; daemonlink.PidfileError now keeps it.)
 func TestFault03_InvalidPidfileMessageSaysWhy(t *testing.T) {
-	if os.Getenv("HEDDLE_FAULTS_BUGS") == "" {
-		t.Skip("BUG: invalid-pidfile messages lose their cause (daemonlink/probe.go uses errors.Unwrap on a %w of the sentinel); see the comment and the report")
-	}
 	cases := map[string]struct {
 		content []byte
 		says    string

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestInitialize_Capabilities(t *testing.T) {
@@ -156,10 +157,21 @@ func TestStream_OversizedBodyIsSkipped(t *testing.T) {
 	c := newTestClient(t, Options{})
 	big := strings.Repeat(" ", MaxMessageBytes+1)
 	c.writeBytes("Content-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n")
-	go func() { _, _ = c.conn.Write([]byte(big)) }() // net.Pipe: write blocks until read
+	written := make(chan struct{})
+	go func() { // net.Pipe: the write returns once the server has read it all
+		_, _ = c.conn.Write([]byte(big))
+		close(written)
+	}()
+	// The answer comes before the body is read: a client that waits for it
+	// before writing more must not wedge the session.
 	m := c.waitFor("error for an oversized body", func(m message) bool { return m.Error != nil })
 	if m.Error.Code != -32600 || !strings.Contains(m.Error.Message, "limit") {
 		t.Errorf("oversized: got %s", m.raw)
+	}
+	select {
+	case <-written:
+	case <-time.After(time.Minute):
+		t.Fatal("the server did not read past the oversized body")
 	}
 	c.initialize(nil, nil)
 }

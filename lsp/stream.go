@@ -23,6 +23,10 @@ import (
 // answered with an error and its body is skipped; the stream reads on.
 const MaxMessageBytes = 32 << 20
 
+// maxPlausibleBody is where a Content-Length stops being an oversized
+// message and becomes a corrupt header: no editor sends a gigabyte.
+const maxPlausibleBody = 1 << 30
+
 // maxHeaderLine caps one header line so garbage without newlines cannot
 // grow memory without bound.
 const maxHeaderLine = 8 << 10
@@ -48,6 +52,7 @@ type stream struct {
 	closer io.Closer
 	log    *slog.Logger
 	max    int64
+	skip   int64 // bytes of an oversized body still to discard (reader goroutine only)
 
 	mu     sync.Mutex // guards writes to out
 	closed atomic.Bool
@@ -110,6 +115,15 @@ func (e *badFrameError) Error() string { return e.reason }
 // line that carries a Content-Length header.
 func (s *stream) readFrame() ([]byte, int64, error) {
 	var total int64
+	if s.skip > 0 {
+		// The body of an oversized message, answered already.
+		n, err := io.CopyN(io.Discard, s.in, s.skip)
+		total += n
+		s.skip -= n
+		if err != nil {
+			return nil, total, fmt.Errorf("skip oversized LSP body: %w", err)
+		}
+	}
 	length := int64(-1)
 	var problem string
 	sawHeader := false
@@ -155,13 +169,20 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 		}
 		return nil, total, &badFrameError{reason: problem}
 	}
-	if length > s.max {
-		// Skip exactly the announced body so the next frame parses.
-		n, err := io.CopyN(io.Discard, s.in, length)
-		total += n
-		if err != nil {
-			return nil, total, fmt.Errorf("skip oversized LSP body: %w", err)
+	if length > maxPlausibleBody {
+		// No client sends this: a corrupt header. Answer, and resynchronise
+		// on the next Content-Length line rather than swallow the stream.
+		return nil, total, &badFrameError{
+			reason: fmt.Sprintf("implausible Content-Length %d", length),
+			answer: jsonrpc2.Errorf(jsonrpc2.InvalidRequest,
+				"Content-Length %d is implausible; heddle-ls skipped the header and reads on", length),
 		}
+	}
+	if length > s.max {
+		// Answer now, then skip exactly the announced body (on the next
+		// read) so the frame after it parses: a client waiting for the
+		// answer before sending more must not wedge the session.
+		s.skip = length
 		return nil, total, &badFrameError{
 			reason: fmt.Sprintf("message of %d bytes exceeds the %d byte limit", length, s.max),
 			answer: jsonrpc2.Errorf(jsonrpc2.InvalidRequest,
@@ -290,8 +311,16 @@ func (s *stream) Close() error {
 	return s.closer.Close()
 }
 
+// indexFold finds substr (lower-case ASCII) in s, ignoring case.
+// It compares in place: lower-casing the line first would turn each
+// invalid UTF-8 byte into a 3-byte U+FFFD and the index would no longer fit s.
 func indexFold(s, substr string) int {
-	return strings.Index(strings.ToLower(s), substr)
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return i
+		}
+	}
+	return -1
 }
 
 func truncate(s string, n int) string {
