@@ -174,11 +174,6 @@ func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonCon
 			"move the repository to a shorter path (the socket path must stay under 108 bytes)",
 			"the socket path is too long to connect to (%d bytes)", len(socket))
 	}
-	if reuse != nil && reuse.pid == pf.PID && reuse.ready() {
-		p.step("connect", true, "reusing the open connection")
-		p.step("peer", true, "verified earlier: uid %d, pid %d", os.Geteuid(), reuse.pid)
-		return p.health(ctx, reuse, false)
-	}
 	fi, err := os.Lstat(socket)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -197,6 +192,13 @@ func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonCon
 	case fi.Mode()&fs.ModeSocket == 0:
 		p.step("connect", false, "%s is not a socket (%s)", socket, fi.Mode().Type())
 		return p.finish(StateUnreachable, ReasonNotASocket, hintRestart, "grpc.sock is not a socket")
+	}
+	// The socket file checks above run even for an open connection: a
+	// grpc.sock replaced by a symlink must not keep being served.
+	if reuse != nil && reuse.pid == pf.PID && reuse.ready() {
+		p.step("connect", true, "reusing the open connection")
+		p.step("peer", true, "verified earlier: uid %d, pid %d", os.Geteuid(), reuse.pid)
+		return p.health(ctx, reuse, false)
 	}
 	dctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	uc, err := dialSocket(dctx, socket, opts.ConnectTimeout)

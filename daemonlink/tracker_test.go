@@ -499,3 +499,27 @@ func TestTracker_LongDrainShowsNoIntermediateState(t *testing.T) {
 	}
 	t.Logf("stopped after a drain of %v", time.Since(start))
 }
+
+// A grpc.sock swapped for a symlink while we hold a verified connection is
+// refused at once, not served through the open connection.
+func TestTracker_SocketSwappedForSymlinkWhileConnected(t *testing.T) {
+	repo := simtest.NewRepo(t)
+	d := simtest.Start(t, repo)
+	tr, rec := newTracker(t, daemonlink.Options{})
+	dir := heddleDir(t, repo)
+	tr.Track(dir)
+	_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
+	moved := filepath.Join(filepath.Dir(dir), "moved.sock")
+	if err := os.Rename(d.Socket(), moved); err != nil { // the daemon keeps listening on it
+		t.Fatal(err)
+	}
+	if err := os.Symlink(moved, d.Socket()); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := rec.waitFor(t, dir, i, 10*time.Second, func(s daemonlink.Status) bool {
+		return s.State != daemonlink.StateReady
+	}, "leaving ready")
+	if st.State != daemonlink.StateDenied || st.Reason != daemonlink.ReasonSocketSymlink {
+		t.Fatalf("status = %s/%s, want denied/socket-symlink", st.State, st.Reason)
+	}
+}
