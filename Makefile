@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: all build demo test test-go test-vscode test-nvim fuzz bench bench-quick proto proto-check vsix clean
+.PHONY: all build demo test test-go test-vscode test-nvim fuzz soak bench bench-quick proto proto-check vsix clean
 
 all: build
 
@@ -16,9 +16,9 @@ demo: build
 	./scripts/demo.sh
 
 # Every test: Go (race detector on), the VS Code extension (unit + real
-# VS Code end to end), the Neovim plugin (headless + tmux), bounded fuzzing
-# and the benchmark harness in quick mode.
-test: test-go test-vscode test-nvim fuzz bench-quick
+# VS Code end to end), the Neovim plugin (headless + tmux), bounded fuzzing,
+# the 1,000-cycle soak and the benchmark harness in quick mode.
+test: test-go test-vscode test-nvim fuzz soak bench-quick
 
 test-go:
 	$(GO) vet ./...
@@ -32,6 +32,9 @@ test-nvim: build
 
 fuzz:
 	./scripts/fuzz.sh
+
+soak:
+	./faults/soak.sh
 
 bench: build
 	./scripts/bench.sh
