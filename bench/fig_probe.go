@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"time"
 
@@ -103,6 +104,7 @@ func figOperations(e *env) error {
 		}
 	}
 
+	answerBytes := 0
 	measure := func(root, folder string, n int, rawLimits []uint32) (ls, echo samples, rawS []samples, err error) {
 		cc, err := rawConn(socketOf(root))
 		if err != nil {
@@ -144,6 +146,7 @@ func figOperations(e *env) error {
 			if err := json.Unmarshal(m.Result, &res); err != nil || len(res.Hits) != 50 {
 				return nil, nil, nil, fmt.Errorf("heddle.operations: want 50 hits, got %d (%v)", len(res.Hits), err)
 			}
+			answerBytes = len(m.Result)
 			if i >= 0 {
 				ls, echo = append(ls, d), append(echo, echoD)
 				for j := range rawD {
@@ -159,6 +162,10 @@ func figOperations(e *env) error {
 		return err
 	}
 	floor := sumSamples(raw[0], echo)
+	pipe, err := pipeEcho(answerBytes, e.cfg.opsN)
+	if err != nil {
+		return err
+	}
 	e.add(timed("2", "floor part: raw warm QueryOperations limit 50 (120-op log)", raw[0]),
 		timed("2", "info: raw warm QueryOperations limit 0 (120-op log, every hit: what heddle-ls fetches)", raw[1]),
 		timed("2", "floor part: stdio JSON-RPC round trip (unknown method → -32601)", echo),
@@ -166,7 +173,8 @@ func figOperations(e *env) error {
 		func() row {
 			r := timed("2", "warm heddle.operations, 50 hits, 120-op log, client to client", ls).against("raw+rtt", floor)
 			return r.target("≤ 1.2×", r.Ratio <= 1.2)
-		}())
+		}(),
+		timed("2", fmt.Sprintf("info: the answer's %.1f KB echoed through a pipe pair and cat (bytes moved, no JSON)", float64(answerBytes)/1024), pipe))
 
 	lsBig, echoBig, rawBig, err := measure(bigRoot, bigURI, e.cfg.largeN, []uint32{50, 0})
 	if err != nil {
@@ -182,6 +190,43 @@ func figOperations(e *env) error {
 		}(),
 		timed("2L", fmt.Sprintf("same, against raw limit-0 + rtt (what heddle-ls must fetch)"), lsBig).against("raw limit-0+rtt", floorAll))
 	return nil
+}
+
+// pipeEcho is the floor of moving size bytes to another process and back
+// over pipes: n times, one write into cat's stdin, reading it all back.
+func pipeEcho(size, n int) (samples, error) {
+	cmd := exec.Command("cat")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		in.Close()
+		_ = cmd.Wait()
+	}()
+	buf := make([]byte, size)
+	back := make([]byte, size)
+	var s samples
+	for i := -5; i < n; i++ {
+		t0 := time.Now()
+		if _, err := in.Write(buf); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(out, back); err != nil {
+			return nil, err
+		}
+		if i >= 0 {
+			s = append(s, time.Since(t0))
+		}
+	}
+	return s, nil
 }
 
 // sumSamples adds two sample sets pairwise (they were taken in the same rounds).
