@@ -114,9 +114,17 @@ func TestMemoryProfile(t *testing.T) {
 	defer os.RemoveAll(base)
 	base, _ = filepath.EvalSymlinks(base)
 	defer stopAll()
-	var live, dead []string
+	var live, dead, nosock []string
 	for i := range n {
-		r, err := makeRepo(base, fmt.Sprintf("l%03d", i))
+		r, err := makeRepo(base, fmt.Sprintf("p%03d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nosock = append(nosock, fileURI(r))
+		if _, err := startDaemon(bin+"/heddle-sim", r, "--fault", "pidfile-only"); err != nil {
+			t.Fatal(err)
+		}
+		r, err = makeRepo(base, fmt.Sprintf("l%03d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +150,12 @@ func TestMemoryProfile(t *testing.T) {
 		name    string
 		folders []string
 		state   string
-	}{{"no folder", nil, ""}, {"100 folders, no daemon", dead, "stopped"}, {"100 folders, 100 live daemons", live, "ready"}}
+	}{{"no folder", nil, ""}, {"100 folders, no daemon", dead, "stopped"},
+		// A live pid with no socket: the link and its exit watch, no gRPC
+		// connection — what a ready daemon would cost with its idle
+		// connection closed.
+		{"100 folders, daemons without socket", nosock, "starting"},
+		{"100 folders, 100 live daemons", live, "ready"}}
 	for _, st := range stages {
 		c, err := startServer(bin+"/heddle-ls", base+"/ls.log")
 		if err != nil {
