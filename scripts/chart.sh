@@ -29,7 +29,7 @@ n=$(wc -l < "$tmp/heddle_ls_start.cdf")
 mkdir -p "$(dirname "$out")"
 
 gnuplot <<GP
-set terminal pngcairo size 1400,560 font "DejaVu Sans,12"
+set terminal pngcairo size 1400,620 font "DejaVu Sans,12"
 set output "$out"
 set multiplot layout 1,2 title "heddle-ls: daemon start/stop → heddle/status at the editor ($n cycles each; pollers simulated with uniform phase)" font ",14"
 set logscale x
@@ -39,7 +39,7 @@ set format x "%g"
 set xlabel "latency, ms (log scale)"
 set ylabel "fraction of events seen"
 set grid xtics ytics mxtics
-set key top left box opaque
+set key outside below center horizontal maxrows 2
 set arrow 1 from 5, graph 0 to 5, graph 1 nohead dt 2 lc rgb "#666666"
 set label 1 "target 5 ms" at 5.5, graph 0.5 textcolor rgb "#444444"
 set title "start: socket listening → ready"
