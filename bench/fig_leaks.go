@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"runtime"
 	"syscall"
 	"time"
@@ -52,7 +51,7 @@ func figLeaks(e *env) error {
 	signals := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL}
 	after := map[syscall.Signal]string{syscall.SIGINT: "stopped", syscall.SIGTERM: "stale", syscall.SIGKILL: "stale"}
 	const warmup = 6
-	var base0, base1 procStat
+	var base0 procStat
 	var gor0 int
 	cycle := func(i int) error {
 		from := []int{ext.statusCount(), in.statusCount()}
@@ -99,7 +98,6 @@ func figLeaks(e *env) error {
 		return err
 	}
 	gor1 := settledGoroutines(gor0)
-	_ = base1
 	n := e.cfg.restart - warmup
 	e.add(
 		row{Figure: "8", What: fmt.Sprintf("heddle-ls process: open fds after %d vs after %d restarts", warmup, e.cfg.restart),
@@ -154,5 +152,3 @@ func settledGoroutines(ref int) int {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-var _ = os.Getpid
