@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -136,4 +137,29 @@ func FuzzStream(f *testing.F) {
 			}
 		}
 	})
+}
+
+// encodeMessage's fast path for results must produce what the generic
+// encoder does, for number and string ids.
+func TestEncodeMessage_MatchesGenericEncoding(t *testing.T) {
+	for _, id := range []jsonrpc2.ID{jsonrpc2.NewNumberID(7), jsonrpc2.NewStringID("abc")} {
+		for _, result := range []any{map[string]any{"hits": []int{1, 2}}, nil, "text"} {
+			r, err := jsonrpc2.NewResponse(id, result, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := encodeMessage(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g, w any
+			if json.Unmarshal(got, &g) != nil || json.Unmarshal(want, &w) != nil || fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Fatalf("fast path %s, generic %s", got, want)
+			}
+		}
+	}
 }
