@@ -15,8 +15,8 @@ export PATH=/usr/local/go/bin:$PATH
 GO=${GO:-go}
 
 # The binaries under test, as `make build` makes them.
-$GO build -o bin/heddle-ls ./cmd/heddle-ls
-$GO build -o bin/heddle-sim ./cmd/heddle-sim
+CGO_ENABLED=0 $GO build -trimpath -o bin/heddle-ls ./cmd/heddle-ls
+CGO_ENABLED=0 $GO build -trimpath -o bin/heddle-sim ./cmd/heddle-sim
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
