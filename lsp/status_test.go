@@ -277,3 +277,45 @@ func TestRefresh_RediscoversNewRepository(t *testing.T) {
 	}
 	c.waitStatus(folder, "stopped")
 }
+
+// 200 workspace folders, 20 of them with a live daemon: every folder gets
+// exactly one status, the right one.
+func TestStatus_TwoHundredFolders(t *testing.T) {
+	const n, live = 200, 20
+	var folders []map[string]string
+	want := map[string]string{}
+	for i := range n {
+		var repo, state string
+		switch {
+		case i < live:
+			repo, state = newRepo(t), "ready"
+			startSim(t, repo)
+		case i%3 == 0:
+			repo, state = newRepoDir(t), "no-repo"
+		default:
+			repo, state = newRepo(t), "stopped"
+		}
+		uri := pathToURI(repo)
+		folders = append(folders, map[string]string{"uri": uri, "name": strconv.Itoa(i)})
+		want[uri] = state
+	}
+	c := newTestClient(t, Options{})
+	if resp := c.request("initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders}); resp.Error != nil {
+		t.Fatal(resp.raw)
+	}
+	c.notify("initialized", map[string]any{})
+	c.waitFor("a status for every folder", func(message) bool {
+		for uri := range want {
+			if len(c.statuses(uri)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for uri, state := range want {
+		got := c.statuses(uri)
+		if len(got) != 1 || got[0].State != state {
+			t.Errorf("%s: statuses %+v, want one %s", uri, got, state)
+		}
+	}
+}
