@@ -29,7 +29,7 @@ const (
 
 const usage = `usage:
   heddle-ls [--stdio] [--log-file PATH] [--log-level LEVEL]   serve LSP on stdin/stdout
-  heddle-ls status [--json] [PATH...]      one cold probe per path; exit 0 iff all ready
+  heddle-ls status [--json|--short] [PATH...]  one cold probe per path; exit 0 iff all ready
   heddle-ls watch [--json] [PATH...]       print the status, then one line per change
   heddle-ls explain [PATH]                 every probe step with its timing, and the fix
   heddle-ls ops [PATH] [flags]             the operation log, newest first
