@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/procwatch"
 )
 
 // A link tracks one heddle dir. Its goroutine (run) owns the probe loop,
@@ -43,7 +45,7 @@ type link struct {
 
 	// Owned by run.
 	connStop   context.CancelFunc // ends the current conn's watchers
-	exit       *exitWatch
+	exit       *procwatch.Watch   // the daemon process's exit: catches SIGKILL and SIGTERM, which leave the files behind
 	exitPID    int
 	holdPID    int // a daemon we were connected to that seems to be shutting down
 	holdTries  int // retries while holding its last status
@@ -327,7 +329,7 @@ func (l *link) watchExit(pid int) {
 	if pid == 0 {
 		return
 	}
-	w, err := watchExit(pid, l.kick)
+	w, err := procwatch.Start(pid, l.kick)
 	if err != nil {
 		l.t.log.Debug("no exit watch", "pid", pid, "err", err)
 		return

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/internal/procwatch"
 )
 
 // Commands lists every command, as advertised in executeCommandProvider.
@@ -20,6 +22,7 @@ var Commands = []string{
 
 // initializeParams holds the parts of InitializeParams the server reads.
 type initializeParams struct {
+	ProcessID        *int              `json:"processId"`
 	RootURI          *string           `json:"rootUri"`
 	RootPath         *string           `json:"rootPath"`
 	WorkspaceFolders []workspaceFolder `json:"workspaceFolders"`
@@ -116,6 +119,7 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	for _, wf := range folders {
 		s.addFolder(wf, false)
 	}
+	s.watchEditor(p.ProcessID)
 	s.log.Info("initialized session", "client", s.client.name, "folders", len(folders),
 		"serverStatus", s.client.serverStatus, "notifications", settings.Notifications)
 	s.reportSettingProblems("initializationOptions", problems)
@@ -221,4 +225,25 @@ func jsonKind(t reflect.Type) string {
 	default:
 		return t.String()
 	}
+}
+
+// watchEditor ends the session when the editor's process exits, as the LSP
+// asks: an editor that crashes may leave our stdin open (a grandchild
+// holding it), and nobody else would ever stop us. The pidfd is an event;
+// nothing polls.
+func (s *Server) watchEditor(pid *int) {
+	if pid == nil || *pid <= 0 || *pid == os.Getpid() {
+		return
+	}
+	w, err := procwatch.Start(*pid, func() {
+		s.log.Warn("the editor's process exited; ending the session", "pid", *pid)
+		s.end()
+	})
+	if err != nil {
+		s.log.Info("not watching the editor's process", "pid", *pid, "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.editor = w
+	s.mu.Unlock()
 }

@@ -3,6 +3,7 @@ package lsp
 import (
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,5 +206,27 @@ func TestInitialize_FolderFallbacks(t *testing.T) {
 				t.Errorf("status from %s = %+v", key, got)
 			}
 		})
+	}
+}
+
+// The session ends when the editor's process (initialize's processId)
+// exits, even though the stream stays open.
+func TestLifecycle_EndsWhenTheEditorProcessExits(t *testing.T) {
+	editor := exec.Command("sleep", "600")
+	if err := editor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { editor.Process.Kill(); editor.Wait() })
+	c := newTestClient(t, Options{})
+	c.initialize(nil, map[string]any{"processId": editor.Process.Pid})
+	select {
+	case err := <-c.served:
+		t.Fatalf("Serve returned while the editor runs: %v", err)
+	default:
+	}
+	editor.Process.Kill()
+	editor.Wait()
+	if err := c.served1(); !errors.Is(err, ErrNoShutdown) {
+		t.Fatalf("Serve = %v, want ErrNoShutdown (the session ended without shutdown)", err)
 	}
 }

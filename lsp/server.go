@@ -19,6 +19,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/internal/procwatch"
 )
 
 // ErrNoShutdown is returned by Serve when the client sent exit, or closed
@@ -51,7 +52,8 @@ type Server struct {
 	log  *slog.Logger
 
 	conn   jsonrpc2.Conn
-	ctx    context.Context // lives as long as Serve; replies and notifications use it
+	ctx    context.Context    // lives as long as Serve; replies and notifications use it
+	end    context.CancelFunc // ends Serve: the editor's process exited
 	events *eventQueue
 	policy *notifyPolicy // status loop only
 
@@ -66,6 +68,7 @@ type Server struct {
 	order    []string           // folder URIs, in the order they were added
 	inflight map[string]context.CancelFunc
 	agg      *ServerStatusParams // last experimental/serverStatus sent
+	editor   *procwatch.Watch    // the editor's process, from initialize's processId
 
 	requests sync.WaitGroup // executeCommand and other background work
 }
@@ -101,7 +104,7 @@ func NewServer(opts Options) *Server {
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s.ctx = ctx
+	s.ctx, s.end = ctx, cancel
 	st := newStream(rwc, s.log)
 	s.conn = jsonrpc2.NewConn(st)
 
@@ -112,11 +115,13 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	}()
 	s.conn.Go(ctx, s.handle)
 
+	endedByCtx := false // a signal, the caller, or the editor's exit
 	select {
 	case <-s.conn.Done():
 	case <-ctx.Done():
 		// Do not wait for the reader: a blocking stdin read cannot be
 		// interrupted, and the process is about to exit anyway.
+		endedByCtx = true
 		_ = s.conn.Close()
 	}
 	// Stop everything: in-flight requests see their contexts cancelled (and
@@ -126,15 +131,17 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	s.requests.Wait()
 	<-loopDone
 	s.mu.Lock()
-	tracker, shutdown, exited := s.tracker, s.shutdown, s.exited
+	tracker, shutdown, exited, editor := s.tracker, s.shutdown, s.exited, s.editor
 	s.mu.Unlock()
+	editor.Stop()
 	if tracker != nil {
 		if err := tracker.Close(); err != nil {
 			s.log.Warn("close tracker", "err", err)
 		}
 	}
 
-	if err := s.conn.Err(); err != nil && !exited && !errors.Is(err, io.EOF) &&
+	// Closing the stream ourselves makes the reader fail; that is no error.
+	if err := s.conn.Err(); err != nil && !exited && !endedByCtx && !errors.Is(err, io.EOF) &&
 		!errors.Is(err, errStreamClosed) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("lsp stream: %w", err)
 	}

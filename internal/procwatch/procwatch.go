@@ -1,4 +1,9 @@
-package daemonlink
+// Package procwatch reports a process's exit without polling: a pidfd
+// (Linux 5.3+) becomes readable when its process exits, and Go's runtime
+// poller waits on it like on a socket. It works for any process, not only
+// children: daemonlink watches daemons with it, the language server its
+// editor.
+package procwatch
 
 import (
 	"fmt"
@@ -8,19 +13,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// exitWatch reports a process's exit without polling: a pidfd (Linux 5.3+)
-// becomes readable when its process exits, and Go's runtime poller waits on
-// it like on a socket. This catches a daemon killed by SIGKILL or SIGTERM,
-// which leaves its files behind and may hold no gRPC transport to lose.
-type exitWatch struct {
+// Watch is one process's exit watch.
+type Watch struct {
 	f       *os.File
 	stopped atomic.Bool
 }
 
-// watchExit calls exited once, from its own goroutine, when pid exits.
-// It returns an error where pidfds are unavailable; callers then rely on
-// file events and the gRPC connection alone.
-func watchExit(pid int, exited func()) (*exitWatch, error) {
+// Start calls exited once, from its own goroutine, when pid exits. It
+// returns an error where pidfds are unavailable (or the pid is gone).
+func Start(pid int, exited func()) (*Watch, error) {
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("pidfd_open(%d): %w", pid, err)
@@ -32,7 +33,7 @@ func watchExit(pid int, exited func()) (*exitWatch, error) {
 		f.Close()
 		return nil, fmt.Errorf("pidfd %d: %w", pid, err)
 	}
-	w := &exitWatch{f: f}
+	w := &Watch{f: f}
 	go func() {
 		err := raw.Read(func(fd uintptr) bool {
 			// Readable means exited; anything else means keep waiting.
@@ -48,7 +49,7 @@ func watchExit(pid int, exited func()) (*exitWatch, error) {
 }
 
 // Stop ends the watch; exited will not be called afterwards.
-func (w *exitWatch) Stop() {
+func (w *Watch) Stop() {
 	if w == nil {
 		return
 	}
