@@ -72,4 +72,3 @@ func TestStart_GoneProcess(t *testing.T) {
 		t.Fatal("watching a pid that does not exist succeeded")
 	}
 }
-
