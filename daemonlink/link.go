@@ -2,6 +2,7 @@ package daemonlink
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,6 +28,7 @@ type link struct {
 
 	kickCh    chan struct{} // buffered 1: "something may have changed"
 	refreshCh chan chan Status
+	apiCh     chan string // an API learned from a query's answer
 	closeCh   chan struct{}
 	done      chan struct{}
 	closed    atomic.Bool
@@ -85,7 +87,7 @@ var shortBackoff = []time.Duration{2 * time.Millisecond, 4 * time.Millisecond,
 func newLink(t *Tracker, dir string) *link {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t,
-		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
+		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status), apiCh: make(chan string, 1),
 		closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
 	go l.run()
 	return l
@@ -146,6 +148,16 @@ func (l *link) run() {
 		case <-retry:
 			l.retry = nil
 			l.reprobe(false)
+		case api := <-l.apiCh:
+			if st := l.current(); st.State == StateReady && st.API == APIUnknown {
+				prev := st
+				st.API = api
+				if api == APIV1Alpha1 {
+					st.Hint = hintV1Alpha1
+					st.Message = fmt.Sprintf("daemon ready (pid %d), but it does not serve heddle.v1", st.PID)
+				}
+				l.publish(st, prev)
+			}
 		case reply := <-l.refreshCh:
 			l.shortTries, l.longTries = 0, 0
 			l.reprobe(true)
@@ -189,6 +201,22 @@ func (l *link) reprobe(fresh bool) {
 		}
 	}
 	l.apply(res)
+}
+
+// learnAPI records what a query's answer proved about the daemon's API
+// when the probe's detection missed its deadline (a busy daemon). The link
+// goroutine publishes it; this never blocks.
+func (l *link) learnAPI(api string) {
+	l.mu.Lock()
+	unknown := l.known && l.status.State == StateReady && l.status.API == APIUnknown
+	l.mu.Unlock()
+	if !unknown {
+		return
+	}
+	select {
+	case l.apiCh <- api:
+	default:
+	}
 }
 
 func (l *link) connNow() *daemonConn {

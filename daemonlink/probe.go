@@ -52,8 +52,9 @@ const (
 
 // Hints: what the user should do next.
 const (
-	hintStart   = "start the daemon in the repository: heddle agent serve --foreground"
-	hintRestart = "restart the daemon: heddle agent stop, then heddle agent serve --foreground"
+	hintStart    = "start the daemon in the repository: heddle agent serve --foreground"
+	hintRestart  = "restart the daemon: heddle agent stop, then heddle agent serve --foreground"
+	hintV1Alpha1 = "this daemon speaks heddle.api.v1alpha1; operations, signal health and hooks need a heddle.v1 daemon (heddle v0.2.x)"
 )
 
 // probeResult is one probe's outcome.
@@ -321,8 +322,7 @@ func (p *prober) health(ctx context.Context, dc *daemonConn, owned bool) probeRe
 		reason = ReasonHealthServing
 	}
 	if api == APIV1Alpha1 {
-		return p.finish(StateReady, reason,
-			"this daemon speaks heddle.api.v1alpha1; operations, signal health and hooks need a heddle.v1 daemon (heddle v0.2.x)",
+		return p.finish(StateReady, reason, hintV1Alpha1,
 			"daemon ready (pid %d), but it does not serve heddle.v1", pid)
 	}
 	return p.finish(StateReady, reason, "", "daemon ready (pid %d)", pid)

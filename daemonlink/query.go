@@ -54,10 +54,16 @@ func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(con
 	qctx, cancel := context.WithTimeout(ctx, t.options().QueryTimeout)
 	defer cancel()
 	out, err := rpc(qctx, conn)
+	st := status.Convert(err)
+	switch {
+	case err == nil:
+		l.learnAPI(APIHeddleV1)
+	case st.Code() == codes.Unimplemented:
+		l.learnAPI(APIV1Alpha1)
+	}
 	if err == nil {
 		return out, nil
 	}
-	st := status.Convert(err)
 	switch {
 	case ctx.Err() != nil:
 		return zero, &QueryError{Kind: ErrCanceled, Message: "the request was cancelled", Err: ctx.Err()}

@@ -523,3 +523,23 @@ func TestTracker_SocketSwappedForSymlinkWhileConnected(t *testing.T) {
 		t.Fatalf("status = %s/%s, want denied/socket-symlink", st.State, st.Reason)
 	}
 }
+
+// A daemon too slow for API detection within the health timeout is ready
+// with api unknown; the first answered query settles it in the status.
+func TestTracker_QueryAnswerSettlesUndetectedAPI(t *testing.T) {
+	repo := simtest.NewRepo(t)
+	simtest.Start(t, repo, "--slow", "300ms")
+	tr, rec := newTracker(t, daemonlink.Options{HealthTimeout: 100 * time.Millisecond})
+	dir := heddleDir(t, repo)
+	tr.Track(dir)
+	st, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
+	if st.API != daemonlink.APIUnknown {
+		t.Fatalf("api = %q; the slow daemon should have missed detection", st.API)
+	}
+	if _, err := tr.Hooks(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, dir, i+1, 10*time.Second, func(s daemonlink.Status) bool {
+		return s.State == daemonlink.StateReady && s.API == daemonlink.APIHeddleV1
+	}, "ready with api heddle.v1")
+}
