@@ -288,11 +288,9 @@ func (l *link) apply(res probeResult) {
 		l.longTries++
 	}
 	l.holdPID, l.holdTries = 0, 0
-	if res.conn != prevConn {
+	newConn := res.conn != prevConn
+	if newConn {
 		l.setConn(res.conn)
-		if res.conn != nil {
-			l.startConnWatchers(res.conn, res.healthServed)
-		}
 	}
 	switch res.status.State {
 	case StateStarting, StateUnreachable, StateUnhealthy, StateReady, StateDenied:
@@ -301,6 +299,11 @@ func (l *link) apply(res probeResult) {
 		l.watchExit(0)
 	}
 	l.publish(res.status, prev)
+	// Watchers start after publish: Health.Watch's first message is
+	// compared with the published status, and must not see the old one.
+	if newConn && res.conn != nil {
+		l.startConnWatchers(res.conn, res.healthServed)
+	}
 }
 
 func (l *link) schedule(d time.Duration) {
