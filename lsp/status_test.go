@@ -300,7 +300,13 @@ func TestStatus_TwoHundredFolders(t *testing.T) {
 		want[uri] = state
 	}
 	c := newTestClient(t, Options{})
-	if resp := c.request("initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders}); resp.Error != nil {
+	// This is about scale, not timeouts: 20 first probes at once on a
+	// loaded 2-core machine (the race detector, parallel test packages) can
+	// miss the 150 ms default health deadline, which reads unhealthy until
+	// the retry (TestTracker_FaultsEndUnhealthyWithinTimeouts covers that).
+	opts := map[string]any{"heddle": map[string]any{"healthTimeoutMs": 3000}}
+	if resp := c.request("initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders,
+		"initializationOptions": opts}); resp.Error != nil {
 		t.Fatal(resp.raw)
 	}
 	c.notify("initialized", map[string]any{})
