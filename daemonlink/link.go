@@ -178,7 +178,7 @@ func (l *link) current() Status {
 func (l *link) reprobe(fresh bool) {
 	l.stopRetry()
 	var res probeResult
-	for i := 0; i < 4; i++ {
+	for i := 0; ; i++ {
 		l.arm()
 		var reuse *daemonConn
 		if !fresh {
@@ -192,7 +192,8 @@ func (l *link) reprobe(fresh bool) {
 			}
 			return
 		}
-		if tg := l.target.Load(); tg != nil && *tg == targetFor(l.socketsDir) {
+		// Probe again (at most 3 more times) if the watched path moved.
+		if tg := l.target.Load(); i == 3 || (tg != nil && *tg == targetFor(l.socketsDir)) {
 			break
 		}
 		if res.conn != reuse {

@@ -22,8 +22,8 @@ const (
 	StateReady          State = "ready"           // connected and serving
 )
 
-// AllStates lists every State, worst first after ready is excluded; used by
-// tests and documentation.
+// AllStates lists every State in the contract's order; the LSP layer uses
+// it to list per-state counts in a stable order.
 var AllStates = []State{StateNoRepo, StateStopped, StateInvalidPidfile, StateStale,
 	StateStarting, StateUnreachable, StateDenied, StateUnhealthy, StateReady}
 
