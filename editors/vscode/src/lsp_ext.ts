@@ -1,6 +1,8 @@
 // The heddle-ls protocol extensions, declared once: the `heddle/status` notification, the
-// `experimental/serverStatus` notification, and the workspace/executeCommand commands with
-// their argument and result shapes (see DESIGN.md, "LSP contract").
+// `experimental/serverStatus` and `heddle/operationsChanged` notifications, and the
+// workspace/executeCommand commands with their argument and result shapes (see DESIGN.md,
+// "LSP contract" and its second edition). Second-edition fields are optional: an older
+// server does not send them.
 //
 // Only types and string constants live here, so the pure modules (status.ts, operations.ts,
 // reports.ts) can import them without loading `vscode`.
@@ -30,17 +32,46 @@ export interface FolderStatus {
     socket?: string;
     api?: string;
     since?: string; // RFC 3339
+    /** The server's verdict (second edition); absent from an older server: render neutral. */
+    health?: Health;
+    /** Where `heddle.operations` would go now. */
+    queries?: 'daemon' | 'cli' | 'none';
+    /** The heddle CLI the server found, or null. */
+    heddle?: { path: string; version: string } | null;
+    /** The mount daemon (heddled), from its files; null when it is not running (normal). */
+    mount?: MountStatus | null;
+}
+
+export type Health = 'ok' | 'warning' | 'error';
+
+export interface MountStatus {
+    state: 'running' | 'stale' | 'denied' | 'unknown-protocol' | string;
+    reason?: string;
+    message?: string;
+    pid?: number;
+    protocol?: number;
+    mounts?: number;
 }
 
 export const statusNotification = 'heddle/status';
 
 /** rust-analyzer's aggregate status, sent only when the client declares the capability. */
 export interface ServerStatusParams {
-    health: 'ok' | 'warning' | 'error';
+    health: Health;
     quiescent: boolean;
     message?: string;
 }
 export const serverStatusNotification = 'experimental/serverStatus';
+
+/** The folder's operation log changed (second edition); `folder` as the client sent it. */
+export interface OperationsChangedParams {
+    folder: string;
+    headId?: number;
+}
+export const operationsChangedNotification = 'heddle/operationsChanged';
+
+/** Which source answered a query (second edition). */
+export type QuerySource = 'daemon' | 'cli';
 
 /** Server-side command ids (workspace/executeCommand). The client registers its own ids. */
 export const serverCommands = {
@@ -85,9 +116,11 @@ export interface Operation {
     symbols: string[] | null;
     signalKinds: string[] | null;
     stateId: string; // lowercase hex
+    stateRef?: string; // the id as heddle prints it (hs-…/hd-…); may be ""
 }
 export interface OperationsResult {
     folder: string;
+    source?: QuerySource;
     hits: Operation[] | null;
 }
 
@@ -98,6 +131,7 @@ export interface SignalHealthEntry {
 }
 export interface SignalHealthResult {
     folder: string;
+    source?: QuerySource;
     windowStates: number;
     entries: SignalHealthEntry[] | null;
 }
@@ -110,6 +144,7 @@ export interface Hook {
 }
 export interface HooksResult {
     folder: string;
+    source?: QuerySource;
     hooks: Hook[] | null;
 }
 
@@ -119,4 +154,6 @@ export interface ServerSettings {
     connectTimeoutMs: number;
     healthTimeoutMs: number;
     queryTimeoutMs: number;
+    /** The heddle CLI: "" looks on PATH, "off" never runs it. */
+    heddlePath: string;
 }

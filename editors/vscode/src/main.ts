@@ -1,35 +1,40 @@
 // Activates the extension and wires its parts: settings, the client context (server,
-// status bar, notifications), the operations view, the report documents and the commands.
+// status bar, notifications), the repository watcher, the operations view, the report panels
+// and the commands.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Config } from './config';
-import { Ctx } from './ctx';
-import { ReportDocuments } from './docs';
+import { Ctx, errorMessage } from './ctx';
 import { OperationsView } from './operations_view';
+import { ReportPanels } from './panels';
+import { RepoWatcher } from './repo_watch';
 
 let ctx: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
     const config = new Config(context.extensionPath);
-    ctx = new Ctx(context, config);
-    const ops = new OperationsView(ctx);
-    const docs = new ReportDocuments();
-    context.subscriptions.push(ctx, ops, docs);
-    registerCommands(context, { ctx, ops, docs });
+    const c = (ctx = new Ctx(context, config));
+    const ops = new OperationsView(c);
+    const panels = new ReportPanels(vscode.Uri.joinPath(context.extensionUri, 'images', 'icon.png'));
+    const repos = new RepoWatcher((folder) =>
+        c.repositoryAppeared(folder).catch((e) => c.log.warn(`${folder.name}: ${errorMessage(e)}`)),
+    );
+    context.subscriptions.push(c, ops, panels, repos);
+    registerCommands(context, { ctx: c, ops, panels });
 
-    const c = ctx;
     context.subscriptions.push(
         vscode.workspace.onDidChangeConfiguration(async (e) => {
             if (config.needsRestart(e)) {
+                if (c.state === 'idle' || c.state === 'stopped') return; // read at the next start
                 c.log.info('server settings changed; restarting heddle-ls');
-                if (c.state !== 'idle') await c.restart();
+                await c.restart();
             } else if (e.affectsConfiguration('heddle.statusBar.show')) {
                 c.render();
             }
             // The rest of `heddle.*` reaches the running server via didChangeConfiguration.
         }),
     );
-    await ctx.startIfRepo();
+    await c.startIfRepo();
 }
 
 export async function deactivate(): Promise<void> {

@@ -2,17 +2,48 @@
 // tree item says (label, description, tooltip) and how a filter reads. The TreeDataProvider
 // that uses it is in operations_view.ts; this file has no `vscode` import so it is unit-tested.
 import type { Operation, OperationsQuery } from './lsp_ext';
-import { escapeMarkdown } from './status';
+import { escapeMarkdown, isoDate, pad, sameDay } from './status';
 
-/** "just now", "42s ago", "5m ago", "3h ago", "2d ago", or the date for older entries. */
+const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/**
+ * When an operation happened, for a tree row (local time): "just now", "42s ago", "5m ago"
+ * within the hour, then the time of day: "14:03" today, "yesterday 14:03", "Mon 14:03"
+ * within the week, "2026-01-01 14:03" before.
+ */
 export function formatAge(timestampSecs: number, nowSecs: number): string {
     const d = Math.floor(nowSecs - timestampSecs);
-    if (d < 5) return 'just now';
-    if (d < 60) return `${d}s ago`;
-    if (d < 3600) return `${Math.floor(d / 60)}m ago`;
-    if (d < 86400) return `${Math.floor(d / 3600)}h ago`;
-    if (d < 7 * 86400) return `${Math.floor(d / 86400)}d ago`;
-    return new Date(timestampSecs * 1000).toISOString().slice(0, 10);
+    if (d >= -60) {
+        if (d < 5) return 'just now';
+        if (d < 60) return `${d}s ago`;
+        if (d < 3600) return `${Math.floor(d / 60)}m ago`;
+    }
+    const t = new Date(timestampSecs * 1000);
+    const now = new Date(nowSecs * 1000);
+    const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
+    if (d < 0) return `${isoDate(t)} ${hm}`; // from the future: a clock is off, say exactly when
+    if (sameDay(t, now)) return hm;
+    const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+    if (sameDay(t, yesterday)) return `yesterday ${hm}`;
+    if (d < 6 * 86400) return `${weekdays[t.getDay()]} ${hm}`;
+    return `${isoDate(t)} ${hm}`;
+}
+
+/**
+ * Milliseconds until some relative age among `timestampsSecs` reads differently ("5s ago" →
+ * "10s ago", "5m ago" → "6m ago"), or undefined when every row shows a time of day (those
+ * change only at midnight, which a reload or the next change covers).
+ */
+export function nextAgeChangeMs(timestampsSecs: readonly number[], nowSecs: number): number | undefined {
+    let next: number | undefined;
+    for (const ts of timestampsSecs) {
+        const d = nowSecs - ts;
+        let wait: number | undefined;
+        if (d < 60) wait = 5;
+        else if (d < 3600) wait = 60 - (d % 60);
+        if (wait !== undefined && (next === undefined || wait < next)) next = wait;
+    }
+    return next === undefined ? undefined : Math.max(1000, Math.ceil(next * 1000));
 }
 
 /** At most `max` symbols, then "+N". */
@@ -42,7 +73,8 @@ export function renderOperation(op: Operation, nowSecs: number): OperationItemVi
 }
 
 export function renderOperationTooltip(op: Operation): string {
-    const when = new Date(op.timestampSecs * 1000).toISOString().replace('.000Z', 'Z');
+    const t = new Date(op.timestampSecs * 1000);
+    const when = `${isoDate(t)} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())} (${t.toISOString().replace('.000Z', 'Z')})`;
     const rows: [string, string][] = [
         ['verb', op.verb],
         ['actor', op.actorEmail],
@@ -52,7 +84,8 @@ export function renderOperationTooltip(op: Operation): string {
         ['signals', (op.signalKinds ?? []).join(', ')],
         ['seq', String(op.seq)],
         ['operation', op.operationId],
-        ['state', op.stateId],
+        ['state', op.stateRef || op.stateId],
+        ['state id', op.stateRef ? op.stateId : ''],
     ];
     return [
         `**${escapeMarkdown(op.verb || '(no verb)')}** #${op.seq}`,

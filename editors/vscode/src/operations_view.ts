@@ -1,6 +1,12 @@
-// The "Heddle Operations" tree view: each ready folder's most recent operations from the
-// daemon (`heddle.operations`), newest first, with a filter by actor, thread, verbs or symbol.
-// With one heddle folder the operations are the top level; with several, each folder is a node.
+// The "Heddle Operations" tree view: each heddle folder's most recent operations
+// (`heddle.operations`, from the daemon or the heddle CLI), newest first, with a filter by
+// actor, thread, verbs or symbol. With one heddle folder the operations are the top level;
+// with several, each folder is a node.
+//
+// It stays true while shown: a folder reloads when the server says its operation log changed
+// (`heddle/operationsChanged`), when its daemon comes back with another pid, and when it
+// becomes queryable; relative ages ("5m ago") re-render when they would read differently.
+// While hidden nothing is queried: changed folders are marked and reload when it shows again.
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import { errorMessage } from './ctx';
@@ -9,13 +15,14 @@ import {
     OperationsFilter,
     describeFilter,
     isEmptyFilter,
+    nextAgeChangeMs,
     parseVerbs,
     renderOperation,
     toQuery,
 } from './operations';
-import { folderName } from './status';
+import { canQuery, folderName } from './status';
 
-type Node =
+export type Node =
     | { kind: 'folder'; folder: string }
     | { kind: 'op'; folder: string; op: ext.Operation }
     | { kind: 'note'; folder: string; text: string; icon: string };
@@ -23,14 +30,19 @@ type Node =
 interface FolderResult {
     ops?: ext.Operation[];
     error?: string;
+    /** The daemon pid the result came from (0: the CLI or unknown). */
+    pid: number;
 }
 
 export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
     private readonly changed = new vscode.EventEmitter<Node | undefined>();
     readonly onDidChangeTreeData = this.changed.event;
     private readonly results = new Map<string, FolderResult>();
+    /** Folders whose log changed while the view was hidden. */
+    private readonly stale = new Set<string>();
     private filter: OperationsFilter = {};
     readonly view: vscode.TreeView<Node>;
+    private ageTimer: NodeJS.Timeout | undefined;
     private readonly disposables: vscode.Disposable[] = [];
 
     constructor(private readonly ctx: Ctx) {
@@ -38,21 +50,41 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
         this.disposables.push(
             this.view,
             this.changed,
-            // Reload a folder when its daemon becomes ready while the view is shown; forget
-            // everything when the server restarts.
-            ctx.onDidChangeStatus((s) => {
-                if (!s) {
-                    this.results.clear();
-                } else if (s.state === 'ready' && this.view.visible && !this.results.get(s.folder)?.ops) {
-                    void this.load(s.folder);
-                    return;
-                }
-                this.changed.fire(undefined);
-            }),
+            ctx.onDidChangeStatus((s) => this.statusChanged(s)),
+            ctx.onDidChangeOperations((folder) => this.logChanged(folder)),
             this.view.onDidChangeVisibility((e) => {
-                if (e.visible && this.results.size === 0) void this.load();
+                if (!e.visible) {
+                    this.stopAgeTimer();
+                } else if (this.results.size === 0) {
+                    void this.load();
+                } else if (this.stale.size) {
+                    void Promise.all([...this.stale].map((f) => this.load(f)));
+                } else {
+                    this.redraw();
+                }
             }),
         );
+    }
+
+    private statusChanged(s: ext.FolderStatus | undefined): void {
+        if (!s) {
+            this.results.clear(); // the server restarted: every folder reports afresh
+            this.redraw();
+            return;
+        }
+        const had = this.results.get(s.folder);
+        const reload = canQuery(s) && (!had || (had.pid !== 0 && s.pid !== undefined && s.pid !== had.pid) || !had.ops);
+        if (reload) this.reloadWhenShown(s.folder);
+        else this.redraw();
+    }
+
+    private logChanged(folder: string): void {
+        if (this.ctx.statusOf(folder) && this.folders().includes(folder)) this.reloadWhenShown(folder);
+    }
+
+    private reloadWhenShown(folder: string): void {
+        if (this.view.visible) void this.load(folder);
+        else this.stale.add(folder);
     }
 
     /** Heddle folders (anything but no-repo), in workspace order. */
@@ -65,30 +97,51 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
             .sort((a, b) => order.indexOf(a) - order.indexOf(b));
     }
 
-    /** Queries the daemon of `folder` (or of every ready folder) and redraws. */
+    /** Queries `folder` (or every heddle folder) and redraws. */
     async load(folder?: string): Promise<void> {
         const targets = folder ? [folder] : this.folders();
         const limit = this.ctx.config.operationsLimit;
         await Promise.all(
             targets.map(async (f) => {
+                this.stale.delete(f);
                 const status = this.ctx.statusOf(f);
-                if (status && status.state !== 'ready') {
+                if (status && !canQuery(status)) {
                     this.results.delete(f);
                     return;
                 }
+                const pid = status?.queries === 'cli' ? 0 : (status?.pid ?? 0);
                 try {
                     const r = await this.ctx.execute<ext.OperationsResult>(ext.serverCommands.operations, [
                         f,
                         toQuery(this.filter, limit),
                     ]);
-                    this.results.set(f, { ops: r.hits ?? [] });
+                    this.results.set(f, { ops: r.hits ?? [], pid });
                 } catch (e) {
-                    this.results.set(f, { error: errorMessage(e) });
+                    this.results.set(f, { error: errorMessage(e), pid });
                 }
             }),
         );
         this.view.description = isEmptyFilter(this.filter) ? undefined : describeFilter(this.filter);
+        this.redraw();
+    }
+
+    private redraw(): void {
         this.changed.fire(undefined);
+        this.scheduleAges();
+    }
+
+    /** Re-renders when a relative age would change, only while the view is shown. */
+    private scheduleAges(): void {
+        this.stopAgeTimer();
+        if (!this.view.visible) return;
+        const stamps = [...this.results.values()].flatMap((r) => (r.ops ?? []).map((op) => op.timestampSecs));
+        const wait = nextAgeChangeMs(stamps, Date.now() / 1000);
+        if (wait !== undefined) this.ageTimer = setTimeout(() => this.redraw(), wait);
+    }
+
+    private stopAgeTimer(): void {
+        if (this.ageTimer) clearTimeout(this.ageTimer);
+        this.ageTimer = undefined;
     }
 
     async reveal(folder?: string): Promise<void> {
@@ -128,6 +181,13 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
         await this.setFilter(next);
     }
 
+    /** Narrows the current filter to this operation's actor or thread (item context menu). */
+    async filterBy(node: Node | undefined, field: 'actor' | 'thread'): Promise<void> {
+        if (node?.kind !== 'op') return;
+        const value = field === 'actor' ? node.op.actorEmail : node.op.thread;
+        if (value) await this.setFilter({ ...this.filter, [field]: value });
+    }
+
     async setFilter(f: OperationsFilter): Promise<void> {
         this.filter = f;
         await vscode.commands.executeCommand('setContext', 'heddle.operations.filtered', !isEmptyFilter(f));
@@ -153,7 +213,7 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
                 item.description = v.description;
                 item.tooltip = new vscode.MarkdownString(v.tooltip);
                 item.iconPath = new vscode.ThemeIcon('git-commit');
-                item.contextValue = 'operation';
+                item.contextValue = node.op.thread ? 'operation.thread' : 'operation';
                 return item;
             }
             case 'note': {
@@ -176,7 +236,7 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
 
     private folderChildren(folder: string): Node[] {
         const s = this.ctx.statusOf(folder);
-        if (s && s.state !== 'ready') {
+        if (s && !canQuery(s)) {
             return [{ kind: 'note', folder, text: `daemon ${s.state}: ${s.message ?? ''}`, icon: 'warning' }];
         }
         const r = this.results.get(folder);
@@ -189,6 +249,7 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
     }
 
     dispose(): void {
+        this.stopAgeTimer();
         for (const d of this.disposables) d.dispose();
     }
 }

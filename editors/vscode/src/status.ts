@@ -1,64 +1,31 @@
 // Pure aggregation and rendering of the heddle status bar item: every folder's `heddle/status`
-// plus the language client's own state go in, one StatusView (text, icon, background, markdown
+// plus the language client's own state go in, one StatusView (text, background, markdown
 // tooltip, visibility) comes out. No `vscode` import, so it is unit-tested in plain node.
-import type { FolderStatus, State } from './lsp_ext';
-
-/** How bad a state is for the user. Ordered: a larger value is worse. */
-export enum Severity {
-    None = 0, // no repository: nothing to report
-    Ok = 1,
-    Busy = 2, // starting: wait
-    Warning = 3, // no daemon runs (stopped, stale): the user may start one
-    Error = 4, // a daemon is there but unusable, or the server itself failed
-}
-
-const stateSeverity: Record<State, Severity> = {
-    'no-repo': Severity.None,
-    ready: Severity.Ok,
-    starting: Severity.Busy,
-    stopped: Severity.Warning,
-    stale: Severity.Warning,
-    unreachable: Severity.Error,
-    unhealthy: Severity.Error,
-    'invalid-pidfile': Severity.Error,
-    denied: Severity.Error,
-};
-
-export function severityOf(state: string): Severity {
-    // An unknown state from a newer server is shown, as a warning, rather than ignored.
-    return stateSeverity[state as State] ?? Severity.Warning;
-}
-
-/** Codicon per severity (rendered via `$(name)` in status bar text and markdown). */
-export function iconOf(sev: Severity): string {
-    switch (sev) {
-        case Severity.None:
-            return 'circle-slash';
-        case Severity.Ok:
-            return 'check';
-        case Severity.Busy:
-            return 'sync~spin';
-        case Severity.Warning:
-            return 'warning';
-        case Severity.Error:
-            return 'error';
-    }
-}
+//
+// Colour comes from the server's `health` verdict (second edition), never from a table of
+// states of our own: a status without `health` (an older server) renders neutral.
+import type { FolderStatus, Health } from './lsp_ext';
 
 /** The language client as the status bar sees it. */
 export type ClientState =
     | { kind: 'starting' }
     | { kind: 'running' }
     | { kind: 'idle' } // not started: no workspace folder is in a heddle repository
-    | { kind: 'stopped' }
-    | { kind: 'failed'; message: string };
+    | { kind: 'stopped' } // stopped by the user (Stop Server)
+    | { kind: 'failed'; message: string; cause: FailureCause };
+
+/**
+ * Why the server is not running: what the user can do about it differs. `not-found`: fix the
+ * path; `crashed`: it kept exiting (Restart, and read the logs); `platform`: heddle-ls cannot
+ * run on this OS; `start`: it failed to start (spawn error, initialize failed).
+ */
+export type FailureCause = 'not-found' | 'crashed' | 'platform' | 'start';
 
 export type ShowSetting = 'always' | 'whenRepo' | 'never';
 
 export interface StatusView {
     visible: boolean;
-    severity: Severity;
-    /** Status bar text, with a leading `$(codicon)`. */
+    /** Status bar text, with exactly one leading `$(codicon)`. */
     text: string;
     /** Theme colour id for the background, or undefined for the default. */
     background?: 'statusBarItem.warningBackground' | 'statusBarItem.errorBackground';
@@ -68,6 +35,15 @@ export interface StatusView {
     accessibleLabel: string;
 }
 
+export interface RenderOptions {
+    /** Folders the server has not reported yet (while it runs). */
+    pendingFolders?: number;
+    /** serverInfo.version of the running heddle-ls. */
+    serverVersion?: string;
+    /** For "since" times; defaults to now. */
+    nowMs?: number;
+}
+
 /** Commands the tooltip links to; the MarkdownString must trust exactly these. */
 export const tooltipCommands = [
     'heddle.client.refresh',
@@ -75,18 +51,71 @@ export const tooltipCommands = [
     'heddle.client.showOperations',
     'heddle.client.showLogs',
     'heddle.client.restartServer',
+    'heddle.client.startServer',
     'heddle.client.configureServerPath',
 ];
 
+/** With more heddle folders than this, the ready ones share one line of the tooltip. */
+export const collapseReadyAbove = 4;
+
+/**
+ * Why heddle-ls cannot run on this OS (it needs Linux: /proc, SO_PEERCRED, pidfds), or
+ * undefined on Linux. The extension runs where the workspace is, so a remote Linux works.
+ */
+export function platformProblem(platform: string): string | undefined {
+    if (platform === 'linux') return undefined;
+    const os = platform === 'darwin' ? 'macOS' : platform === 'win32' ? 'Windows' : platform;
+    return `heddle-ls runs on Linux, not on ${os}; open the repository with Remote - SSH, WSL or Dev Containers.`;
+}
+
 /** The display name of a folder URI: its last path segment, decoded. */
 export function folderName(folderUri: string): string {
+    const segs = pathSegments(folderUri);
+    return segs[segs.length - 1] || folderUri;
+}
+
+function pathSegments(folderUri: string): string[] {
     const path = folderUri.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').replace(/\/+$/, '');
-    const last = path.slice(path.lastIndexOf('/') + 1);
-    try {
-        return decodeURIComponent(last) || folderUri;
-    } catch {
-        return last || folderUri;
+    return path
+        .split('/')
+        .filter((s) => s.length > 0)
+        .map((s) => {
+            try {
+                return decodeURIComponent(s);
+            } catch {
+                return s;
+            }
+        });
+}
+
+/**
+ * Names that tell folders apart: the base name, and for folders that share it, as many parent
+ * directories as it takes ("alpha (one)", "alpha (two)"), the way VS Code labels editors.
+ */
+export function displayNames(folders: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const byName = new Map<string, string[]>();
+    for (const f of new Set(folders)) {
+        const n = folderName(f);
+        byName.set(n, [...(byName.get(n) ?? []), f]);
     }
+    for (const [name, group] of byName) {
+        if (group.length === 1) {
+            out.set(group[0], name);
+            continue;
+        }
+        const segs = new Map(group.map((f) => [f, pathSegments(f).slice(0, -1)]));
+        for (let depth = 1; ; depth++) {
+            const label = (f: string) => segs.get(f)!.slice(-depth).join('/');
+            const labels = group.map(label);
+            const longest = Math.max(...group.map((f) => segs.get(f)!.length));
+            if (new Set(labels).size === group.length || depth >= longest) {
+                for (const f of group) out.set(f, label(f) ? `${name} (${label(f)})` : name);
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 /** Escapes text so markdown shows it literally (messages come from the server and the disk). */
@@ -99,11 +128,57 @@ function commandLink(title: string, command: string, args?: unknown[]): string {
     return `[${title}](command:${command}${q})`;
 }
 
-/** Folders with a repository (anything but no-repo), in a stable order: worst first, then by name. */
+/** Whether the folder works for the user: its daemon is ready, or the server says all is well. */
+export function isUsable(s: FolderStatus): boolean {
+    return s.state !== 'no-repo' && (s.state === 'ready' || s.health === 'ok');
+}
+
+/** Whether queries (operations, signal health, hooks) can go anywhere for this folder now. */
+export function canQuery(s: FolderStatus): boolean {
+    if (s.state === 'no-repo') return false;
+    return s.queries !== undefined ? s.queries !== 'none' : s.state === 'ready';
+}
+
+/** The one codicon for a folder: the server's health, else (older server) neutral. */
+export function iconOf(s: FolderStatus): string {
+    if (s.state === 'no-repo') return 'circle-slash';
+    if (s.state === 'starting') return 'sync~spin';
+    switch (s.health) {
+        case 'error':
+            return 'error';
+        case 'warning':
+            return 'warning';
+        case 'ok':
+            return 'check';
+        default:
+            return s.state === 'ready' ? 'check' : 'circle-outline';
+    }
+}
+
+/** How much a folder needs the user, for ordering only: errors first, no-repo last. */
+function rank(s: FolderStatus): number {
+    if (s.state === 'no-repo') return 0;
+    if (s.health === 'error') return 4;
+    if (s.health === 'warning') return 3;
+    return isUsable(s) ? 1 : 2;
+}
+
+/** Worst health over the folders that report one, or undefined when none does. */
+export function worstHealth(statuses: Iterable<FolderStatus>): Health | undefined {
+    let worst: Health | undefined;
+    for (const s of statuses) {
+        if (s.health === 'error') return 'error';
+        if (s.health === 'warning') worst = 'warning';
+        else if (s.health === 'ok' && !worst) worst = 'ok';
+    }
+    return worst;
+}
+
+/** Folders in a stable order: the ones that need the user first, then by name. */
 export function sortedStatuses(statuses: Iterable<FolderStatus>): FolderStatus[] {
     return [...statuses].sort(
         (a, b) =>
-            severityOf(b.state) - severityOf(a.state) ||
+            rank(b) - rank(a) ||
             folderName(a.folder).localeCompare(folderName(b.folder)) ||
             a.folder.localeCompare(b.folder),
     );
@@ -114,122 +189,181 @@ export function renderStatus(
     statuses: Iterable<FolderStatus>,
     client: ClientState,
     show: ShowSetting,
-    pendingFolders = 0,
+    opts: RenderOptions = {},
 ): StatusView {
     const all = sortedStatuses(statuses);
     const repos = all.filter((s) => s.state !== 'no-repo');
-    const ready = repos.filter((s) => s.state === 'ready').length;
+    const ready = repos.filter(isUsable).length;
+    const visibleIfServer = show !== 'never';
 
-    if (client.kind === 'failed') {
-        return {
-            visible: show !== 'never',
-            severity: Severity.Error,
-            text: '$(error) heddle ✗',
-            background: 'statusBarItem.errorBackground',
-            tooltip: [
-                '**heddle-ls is not running**',
-                '',
-                escapeMarkdown(client.message),
-                '',
-                [
-                    commandLink('Show Logs', 'heddle.client.showLogs'),
-                    commandLink('Configure Path', 'heddle.client.configureServerPath'),
-                    commandLink('Restart Server', 'heddle.client.restartServer'),
-                ].join(' · '),
-            ].join('\n'),
-            accessibleLabel: 'heddle: server not running',
-        };
+    switch (client.kind) {
+        case 'failed':
+            return {
+                visible: visibleIfServer,
+                text: '$(error) heddle-ls failed',
+                background: 'statusBarItem.errorBackground',
+                tooltip: renderFailure(client.message, client.cause),
+                accessibleLabel: 'heddle: the heddle-ls server is not running',
+            };
+        case 'idle':
+            return {
+                visible: show === 'always',
+                text: '$(circle-slash) heddle',
+                tooltip: '**heddle** — no heddle repository in this workspace',
+                accessibleLabel: 'heddle: no repository',
+            };
+        case 'stopped':
+            return {
+                visible: visibleIfServer,
+                text: '$(circle-slash) heddle-ls stopped',
+                tooltip: '**heddle-ls is stopped**\n\n' + commandLink('Start Server', 'heddle.client.startServer'),
+                accessibleLabel: 'heddle: server stopped',
+            };
+        case 'starting':
+            if (all.length === 0) return spinner(visibleIfServer, '**heddle-ls is starting…**', 'heddle: starting');
+            break;
+        case 'running':
+            break;
     }
-    if (client.kind === 'idle') {
-        return {
-            visible: show === 'always',
-            severity: Severity.None,
-            text: '$(circle-slash) heddle',
-            tooltip: '**heddle** — no heddle repository in this workspace',
-            accessibleLabel: 'heddle: no repository',
-        };
-    }
-    if (client.kind !== 'running' && all.length === 0) {
-        const stopped = client.kind === 'stopped';
-        return {
-            visible: show !== 'never',
-            severity: Severity.Busy,
-            text: stopped ? '$(circle-slash) heddle' : '$(sync~spin) heddle',
-            tooltip: stopped
-                ? '**heddle-ls is stopped**\n\n' + commandLink('Restart Server', 'heddle.client.restartServer')
-                : '**heddle-ls is starting…**',
-            accessibleLabel: stopped ? 'heddle: server stopped' : 'heddle: starting',
-        };
+    if ((opts.pendingFolders ?? 0) > 0) {
+        // Until every folder has reported, an aggregate would flicker ("stopped", then "1/2 ready").
+        const n = opts.pendingFolders!;
+        return spinner(visibleIfServer, `**heddle** — probing ${n} more folder${n === 1 ? '' : 's'}…`, 'heddle: probing');
     }
 
-    if (pendingFolders > 0) {
-        // Until every folder has reported, an aggregate would flicker ("stopped", then "1/2").
-        return {
-            visible: show !== 'never',
-            severity: Severity.Busy,
-            text: '$(sync~spin) heddle',
-            tooltip: `**heddle** — probing ${pendingFolders} more folder${pendingFolders === 1 ? '' : 's'}…`,
-            accessibleLabel: 'heddle: probing',
-        };
-    }
-
-    const worst = repos.reduce((w, s) => Math.max(w, severityOf(s.state)), Severity.None);
-    const severity = repos.length === 0 ? Severity.None : worst;
-    let suffix: string;
+    const worst = worstHealth(repos);
+    let text: string;
     if (repos.length === 0) {
-        suffix = 'no repo';
+        text = '$(circle-slash) heddle';
     } else if (ready === repos.length) {
-        suffix = '✓';
-    } else if (repos.length === 1) {
-        suffix = repos[0].state;
+        text = '$(check) heddle ready';
     } else {
-        suffix = `${ready}/${repos.length}`;
+        const icon = iconOf(repos[0]); // the folder that needs the user most
+        text = repos.length === 1 ? `$(${icon}) heddle ${repos[0].state}` : `$(${icon}) heddle ${ready}/${repos.length} ready`;
     }
-    const background =
-        severity === Severity.Error
-            ? 'statusBarItem.errorBackground'
-            : severity === Severity.Warning
-              ? 'statusBarItem.warningBackground'
-              : undefined;
-
     return {
         visible: show === 'always' || (show === 'whenRepo' && repos.length > 0),
-        severity,
-        text: `$(${iconOf(severity)}) heddle ${suffix}`,
-        background,
-        tooltip: renderTooltip(all, repos.length, ready),
+        text,
+        background:
+            worst === 'error'
+                ? 'statusBarItem.errorBackground'
+                : worst === 'warning'
+                  ? 'statusBarItem.warningBackground'
+                  : undefined,
+        tooltip: renderTooltip(all, opts.serverVersion, opts.nowMs ?? Date.now()),
         accessibleLabel:
-            repos.length === 0
-                ? 'heddle: no repository'
-                : `heddle: ${ready} of ${repos.length} daemons ready`,
+            repos.length === 0 ? 'heddle: no repository' : `heddle: ${ready} of ${repos.length} folders ready`,
     };
 }
 
-/** The markdown tooltip: a summary line, then every folder with its state, message and hint. */
-export function renderTooltip(all: FolderStatus[], repoCount: number, ready: number): string {
+function spinner(visible: boolean, tooltip: string, accessibleLabel: string): StatusView {
+    return { visible, text: '$(sync~spin) heddle', tooltip, accessibleLabel };
+}
+
+function renderFailure(message: string, cause: FailureCause): string {
+    const links = [commandLink('Show Logs', 'heddle.client.showLogs')];
+    if (cause === 'not-found' || cause === 'start') links.push(commandLink('Configure Path', 'heddle.client.configureServerPath'));
+    if (cause !== 'platform') links.push(commandLink('Restart Server', 'heddle.client.restartServer'));
+    return ['**heddle-ls is not running**', '', escapeMarkdown(message), '', links.join(' · ')].join('\n');
+}
+
+/**
+ * The markdown tooltip: a summary line with the server's version, then every heddle folder with
+ * its state and since when, message, next step, where queries go and the mount daemon. With
+ * many folders the ready ones share one line.
+ */
+export function renderTooltip(all: FolderStatus[], serverVersion: string | undefined, nowMs: number): string {
+    const repos = all.filter((s) => s.state !== 'no-repo');
+    const ready = repos.filter(isUsable).length;
+    const names = displayNames(all.map((s) => s.folder));
     const out: string[] = [];
+    const version = serverVersion ? ` · heddle-ls ${escapeMarkdown(serverVersion)}` : '';
     out.push(
-        repoCount === 0
-            ? '**heddle** — no heddle repository in this workspace'
-            : `**heddle** — ${ready} of ${repoCount} daemon${repoCount === 1 ? '' : 's'} ready`,
+        repos.length === 0
+            ? `**heddle** — no heddle repository in this workspace${version}`
+            : `**heddle** — ${ready} of ${repos.length} folder${repos.length === 1 ? '' : 's'} ready${version}`,
     );
-    for (const s of all) {
-        const name = folderName(s.folder);
-        out.push('', '---', '');
-        out.push(`$(${iconOf(severityOf(s.state))}) **${escapeMarkdown(name)}** — \`${s.state}\``);
-        if (s.message) out.push('', escapeMarkdown(s.message));
-        if (s.hint) out.push('', `*Next:* ${escapeMarkdown(s.hint)}`);
-        if (s.state !== 'no-repo') {
-            const links = [commandLink('Refresh', 'heddle.client.refresh', [s.folder])];
-            links.push(commandLink('Explain', 'heddle.client.explain', [s.folder]));
-            if (s.state === 'ready') {
-                links.push(commandLink('Operations', 'heddle.client.showOperations', [s.folder]));
-            }
-            out.push('', links.join(' · '));
+    const collapse = repos.length > collapseReadyAbove;
+    const collapsed: FolderStatus[] = [];
+    for (const s of repos) {
+        if (collapse && iconOf(s) === 'check') {
+            collapsed.push(s);
+            continue;
         }
+        out.push('', '---', '', ...renderFolder(s, names.get(s.folder)!, nowMs));
+    }
+    if (collapsed.length) {
+        const shown = collapsed.slice(0, 6).map((s) => escapeMarkdown(names.get(s.folder)!));
+        const more = collapsed.length > shown.length ? `, … +${collapsed.length - shown.length}` : '';
+        out.push('', '---', '', `$(check) **${collapsed.length} ready:** ${shown.join(', ')}${more}`);
+    }
+    const noRepo = all.filter((s) => s.state === 'no-repo');
+    if (noRepo.length) {
+        out.push('', '---', '', `$(circle-slash) Not in a heddle repository: ${noRepo.map((s) => escapeMarkdown(names.get(s.folder)!)).join(', ')}`);
     }
     out.push('', '---', '', commandLink('Show Logs', 'heddle.client.showLogs'));
     return out.join('\n');
+}
+
+function renderFolder(s: FolderStatus, name: string, nowMs: number): string[] {
+    const since = s.since ? formatSince(s.since, nowMs) : '';
+    const out = [`$(${iconOf(s)}) **${escapeMarkdown(name)}** — \`${s.state}\`${since ? ` since ${since}` : ''}`];
+    if (s.message) out.push('', escapeMarkdown(s.message));
+    if (s.hint) out.push('', `*Next:* ${escapeMarkdown(s.hint)}`);
+    const facts = [queriesLine(s), mountLine(s)].filter(Boolean);
+    if (facts.length) out.push('', facts.join(' · '));
+    const links = [
+        commandLink('Refresh', 'heddle.client.refresh', [s.folder]),
+        commandLink('Explain', 'heddle.client.explain', [s.folder]),
+    ];
+    if (canQuery(s)) links.push(commandLink('Operations', 'heddle.client.showOperations', [s.folder]));
+    out.push('', links.join(' · '));
+    return out;
+}
+
+function queriesLine(s: FolderStatus): string {
+    if (s.queries === undefined && s.heddle === undefined) return '';
+    const via =
+        s.queries === 'daemon'
+            ? 'Queries via the daemon'
+            : s.queries === 'cli'
+              ? 'Queries via the heddle CLI'
+              : s.queries === 'none'
+                ? 'No queries (neither a ready daemon nor a heddle CLI)'
+                : '';
+    const cli = s.heddle ? `heddle ${escapeMarkdown(s.heddle.version)}` : s.heddle === null ? 'no heddle CLI found' : '';
+    return [escapeMarkdown(via), cli].filter(Boolean).join(' · ');
+}
+
+function mountLine(s: FolderStatus): string {
+    const m = s.mount;
+    if (!m) return '';
+    if (m.message) return `Mount daemon: ${escapeMarkdown(m.message)}`;
+    const pid = m.pid ? ` (pid ${m.pid})` : '';
+    const mounts = m.mounts !== undefined ? `, ${m.mounts} mount${m.mounts === 1 ? '' : 's'}` : '';
+    return `Mount daemon ${escapeMarkdown(m.state)}${pid}${mounts}`;
+}
+
+/** "14:03" today, "2026-11-30 14:03" before (local time); the input as given when unparsable. */
+export function formatSince(rfc3339: string, nowMs: number): string {
+    const t = Date.parse(rfc3339);
+    if (Number.isNaN(t)) return rfc3339;
+    const d = new Date(t);
+    const now = new Date(nowMs);
+    const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    return sameDay(d, now) ? hm : `${isoDate(d)} ${hm}`;
+}
+
+export function pad(n: number): string {
+    return String(n).padStart(2, '0');
+}
+
+export function isoDate(d: Date): string {
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function sameDay(a: Date, b: Date): boolean {
+    return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }
 
 /**
@@ -261,6 +395,24 @@ export function folderForMessage(
     if (named.length === 1) return named[0].folder;
     if (lastChange && nowMs - lastChange.atMs <= windowMs) return lastChange.folder;
     return undefined;
+}
+
+/**
+ * The shell command in a hint or message, for a "Copy Command" button: the `heddle …` commands
+ * after its last colon ("…: heddle agent stop, then heddle agent serve" → "heddle agent stop &&
+ * heddle agent serve"), or the first backquoted one; undefined when there is none.
+ */
+export function hintCommand(text: string | undefined): string | undefined {
+    if (!text) return undefined;
+    const quoted = /`(heddle\s[^`]+)`/.exec(text);
+    if (quoted) return quoted[1].trim();
+    const colon = text.lastIndexOf(': ');
+    const tail = colon < 0 ? text : text.slice(colon + 2);
+    const parts = tail
+        .split(/,\s*then\s+|\s+then\s+|;\s*/)
+        .map((p) => p.trim().replace(/[.\s]+$/, ''));
+    if (parts.length === 0 || !parts.every((p) => /^heddle\s+[\w-]/.test(p))) return undefined;
+    return parts.join(' && ');
 }
 
 function decodeURIComponentSafe(s: string): string {

@@ -1,102 +1,179 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { FolderStatus, State } from '../../src/lsp_ext';
+import type { FolderStatus, Health, State } from '../../src/lsp_ext';
 import {
-    Severity,
+    collapseReadyAbove,
+    displayNames,
     escapeMarkdown,
     folderForMessage,
     folderName,
+    formatSince,
+    hintCommand,
+    iconOf,
+    platformProblem,
     renderStatus,
-    severityOf,
     sortedStatuses,
+    worstHealth,
 } from '../../src/status';
+
+process.env.TZ = 'UTC';
 
 function st(folder: string, state: State, extra: Partial<FolderStatus> = {}): FolderStatus {
     return { folder: `file:///ws/${folder}`, state, message: `${folder} is ${state}`, ...extra };
 }
+/** A second-edition status: the server's verdict comes with it. */
+function st2(folder: string, state: State, health: Health, extra: Partial<FolderStatus> = {}): FolderStatus {
+    return st(folder, state, { health, queries: state === 'ready' ? 'daemon' : 'none', heddle: null, mount: null, ...extra });
+}
 const running = { kind: 'running' } as const;
 
-test('all folders ready: check icon, "heddle ✓", default background', () => {
-    const v = renderStatus([st('a', 'ready'), st('b', 'ready')], running, 'whenRepo');
-    assert.equal(v.text, '$(check) heddle ✓');
-    assert.equal(v.severity, Severity.Ok);
+/** The number of `$(icon)`s in a status bar text: VS Code's guidelines want one. */
+function icons(text: string): number {
+    return (text.match(/\$\([a-z~-]+\)/g) ?? []).length;
+}
+
+test('all folders ready: one check icon, "heddle ready", default background', () => {
+    const v = renderStatus([st2('a', 'ready', 'ok'), st2('b', 'ready', 'ok')], running, 'whenRepo');
+    assert.equal(v.text, '$(check) heddle ready');
+    assert.equal(icons(v.text), 1);
+    assert.ok(!v.text.includes('✓'));
     assert.equal(v.background, undefined);
     assert.equal(v.visible, true);
-    assert.equal(v.accessibleLabel, 'heddle: 2 of 2 daemons ready');
+    assert.equal(v.accessibleLabel, 'heddle: 2 of 2 folders ready');
 });
 
-test('one ready of two: "heddle 1/2" with the warning background of a stopped daemon', () => {
-    const v = renderStatus([st('a', 'ready'), st('b', 'stopped')], running, 'whenRepo');
-    assert.equal(v.text, '$(warning) heddle 1/2');
+test('several folders, not all ready: "heddle 1/2 ready"; colour from the server\'s health', () => {
+    const warn = renderStatus([st2('a', 'ready', 'ok'), st2('b', 'stopped', 'warning')], running, 'whenRepo');
+    assert.equal(warn.text, '$(warning) heddle 1/2 ready');
+    assert.equal(warn.background, 'statusBarItem.warningBackground');
+    const err = renderStatus([st2('a', 'stopped', 'warning'), st2('b', 'unhealthy', 'error'), st2('c', 'ready', 'ok')], running, 'always');
+    assert.equal(err.text, '$(error) heddle 1/3 ready');
+    assert.equal(err.background, 'statusBarItem.errorBackground');
+});
+
+test('a stopped daemon the heddle CLI stands in for is calm: health ok, counted ready, no background', () => {
+    const cli = st2('a', 'stopped', 'ok', { reason: 'no-agent-daemon', queries: 'cli', heddle: { path: '/usr/bin/heddle', version: '0.13.0' } });
+    const v = renderStatus([cli], running, 'whenRepo');
+    assert.equal(v.text, '$(check) heddle ready');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /`stopped`/); // the tooltip still tells the daemon's state
+    assert.match(v.tooltip, /Queries via the heddle CLI · heddle 0\\\.13\\\.0/);
+});
+
+test('the colour is the server\'s: the same state gets the background its health says', () => {
+    // stopped with no CLI (warning) vs stopped while the CLI answers (ok)
+    assert.equal(renderStatus([st2('a', 'stopped', 'warning')], running, 'whenRepo').background, 'statusBarItem.warningBackground');
+    assert.equal(renderStatus([st2('a', 'stopped', 'ok', { queries: 'cli' })], running, 'whenRepo').background, undefined);
+    // a ready daemon with a stale mount daemon: the server says warning, so it is one
+    const mountStale = st2('a', 'ready', 'warning', { mount: { state: 'stale', reason: 'pid-dead', message: 'mount daemon pid 812 is gone' } });
+    const v = renderStatus([mountStale], running, 'whenRepo');
     assert.equal(v.background, 'statusBarItem.warningBackground');
+    assert.match(v.tooltip, /Mount daemon: mount daemon pid 812 is gone/);
 });
 
-test('worst state wins: an unhealthy daemon makes it an error whatever else is there', () => {
-    const v = renderStatus([st('a', 'stopped'), st('b', 'unhealthy'), st('c', 'ready')], running, 'always');
-    assert.equal(v.severity, Severity.Error);
-    assert.equal(v.text, '$(error) heddle 1/3');
-    assert.equal(v.background, 'statusBarItem.errorBackground');
+test('a status without health (older server) renders neutral: no colour, no warning icon', () => {
+    const v = renderStatus([st('a', 'ready'), st('b', 'stopped')], running, 'whenRepo');
+    assert.equal(v.text, '$(circle-outline) heddle 1/2 ready');
+    assert.equal(v.background, undefined);
+    assert.equal(renderStatus([st('a', 'denied')], running, 'whenRepo').background, undefined);
+    assert.equal(renderStatus([st('a', 'ready')], running, 'whenRepo').text, '$(check) heddle ready');
 });
 
-test('a single folder shows its state by name', () => {
-    assert.equal(renderStatus([st('a', 'stopped')], running, 'whenRepo').text, '$(warning) heddle stopped');
-    assert.equal(renderStatus([st('a', 'starting')], running, 'whenRepo').text, '$(sync~spin) heddle starting');
-    assert.equal(renderStatus([st('a', 'ready')], running, 'whenRepo').text, '$(check) heddle ✓');
+test('a single folder that needs the user shows its state by name', () => {
+    assert.equal(renderStatus([st2('a', 'stopped', 'warning')], running, 'whenRepo').text, '$(warning) heddle stopped');
+    assert.equal(renderStatus([st2('a', 'starting', 'warning')], running, 'whenRepo').text, '$(sync~spin) heddle starting');
+    assert.equal(renderStatus([st2('a', 'denied', 'error')], running, 'whenRepo').text, '$(error) heddle denied');
 });
 
-test('no-repo folders are not counted', () => {
-    const v = renderStatus([st('a', 'ready'), st('x', 'no-repo')], running, 'whenRepo');
-    assert.equal(v.text, '$(check) heddle ✓');
-    assert.match(v.tooltip, /1 of 1 daemon ready/);
+test('every text has exactly one icon', () => {
+    const cases = [
+        renderStatus([st2('a', 'ready', 'ok')], running, 'always'),
+        renderStatus([st2('a', 'stopped', 'warning')], running, 'always'),
+        renderStatus([st('x', 'no-repo')], running, 'always'),
+        renderStatus([], { kind: 'failed', message: 'x', cause: 'crashed' }, 'always'),
+        renderStatus([], { kind: 'stopped' }, 'always'),
+        renderStatus([], { kind: 'idle' }, 'always'),
+        renderStatus([], { kind: 'starting' }, 'always'),
+    ];
+    for (const v of cases) assert.equal(icons(v.text), 1, v.text);
+});
+
+test('no-repo folders are not counted, and are listed on one line', () => {
+    const v = renderStatus([st2('a', 'ready', 'ok'), st2('x', 'no-repo', 'ok'), st2('y', 'no-repo', 'ok')], running, 'whenRepo');
+    assert.equal(v.text, '$(check) heddle ready');
+    assert.match(v.tooltip, /1 of 1 folder ready/);
+    assert.match(v.tooltip, /Not in a heddle repository: x, y/);
 });
 
 test('whenRepo hides the item when no folder has a repository; always shows it; never hides it', () => {
     const only = [st('x', 'no-repo')];
     assert.equal(renderStatus(only, running, 'whenRepo').visible, false);
     assert.equal(renderStatus(only, running, 'always').visible, true);
-    assert.equal(renderStatus(only, running, 'always').text, '$(circle-slash) heddle no repo');
+    assert.equal(renderStatus(only, running, 'always').text, '$(circle-slash) heddle');
     assert.equal(renderStatus([st('a', 'ready')], running, 'never').visible, false);
 });
 
-test('tooltip lists every folder with state, message and hint, worst first', () => {
+test('tooltip: server version, every folder with state, since, message, hint, worst first', () => {
+    const since = '2026-12-01T14:03:00Z';
     const v = renderStatus(
-        [st('alpha', 'ready'), st('beta', 'stopped', { hint: 'run heddle agent serve --foreground' })],
+        [st2('alpha', 'ready', 'ok', { since }), st2('beta', 'stopped', 'warning', { hint: 'run heddle agent serve --foreground', since: '2026-11-30T09:15:00Z' })],
         running,
         'whenRepo',
+        { serverVersion: '0.2.0', nowMs: Date.parse('2026-12-01T15:00:00Z') },
     );
-    assert.match(v.tooltip, /1 of 2 daemons ready/);
+    assert.match(v.tooltip, /^\*\*heddle\*\* — 1 of 2 folders ready · heddle-ls 0\\\.2\\\.0/);
     const beta = v.tooltip.indexOf('**beta**');
     const alpha = v.tooltip.indexOf('**alpha**');
-    assert.ok(beta > 0 && alpha > beta, 'worst (stopped) folder first');
-    assert.match(v.tooltip, /\*\*beta\*\* — `stopped`/);
+    assert.ok(beta > 0 && alpha > beta, 'the folder that needs the user first');
+    assert.match(v.tooltip, /\*\*alpha\*\* — `ready` since 14:03/);
+    assert.match(v.tooltip, /\*\*beta\*\* — `stopped` since 2026-11-30 09:15/);
     assert.match(v.tooltip, /beta is stopped/);
     assert.match(v.tooltip, /\*Next:\* run heddle agent serve \\-\\-foreground/);
     // per-folder command links carry the folder URI as a JSON argument
     assert.ok(v.tooltip.includes('command:heddle.client.explain?' + encodeURIComponent('["file:///ws/beta"]')));
-    // operations only for the ready folder
+    // operations only where queries can go
     assert.ok(v.tooltip.includes('command:heddle.client.showOperations?' + encodeURIComponent('["file:///ws/alpha"]')));
     assert.ok(!v.tooltip.includes('command:heddle.client.showOperations?' + encodeURIComponent('["file:///ws/beta"]')));
 });
 
+test('the queries line: daemon, CLI with its version, none', () => {
+    const tip = (s: FolderStatus) => renderStatus([s], running, 'whenRepo').tooltip;
+    assert.match(tip(st2('a', 'ready', 'ok', { heddle: { path: '/h', version: '0.10.1' } })), /Queries via the daemon · heddle 0\\\.10\\\.1/);
+    assert.match(tip(st2('a', 'stopped', 'warning')), /No queries \\\(neither a ready daemon nor a heddle CLI\\\) · no heddle CLI found/);
+    assert.doesNotMatch(tip(st('a', 'ready')), /Queries/); // an older server says nothing about it
+});
+
+test('many folders: the ready ones share one line, the others keep theirs', () => {
+    const many = Array.from({ length: collapseReadyAbove + 3 }, (_, i) => st2(`r${i}`, 'ready', 'ok'));
+    const v = renderStatus([...many, st2('sick', 'unhealthy', 'error')], running, 'whenRepo');
+    assert.match(v.tooltip, new RegExp(`\\*\\*${many.length} ready:\\*\\* r0, r1, r2, r3, r4, r5, … \\+1`));
+    assert.match(v.tooltip, /\*\*sick\*\* — `unhealthy`/);
+    assert.doesNotMatch(v.tooltip, /\*\*r0\*\* — /);
+    // with few folders every one is listed
+    const few = renderStatus([st2('a', 'ready', 'ok'), st2('b', 'ready', 'ok')], running, 'whenRepo');
+    assert.match(few.tooltip, /\*\*a\*\* — `ready`/);
+});
+
 test('server messages cannot inject markdown or command links into the tooltip', () => {
-    const v = renderStatus(
-        [st('a', 'denied', { message: '[click](command:evil) *bold* $(zap)' })],
-        running,
-        'whenRepo',
-    );
+    const v = renderStatus([st('a', 'denied', { message: '[click](command:evil) *bold* $(zap)' })], running, 'whenRepo');
     assert.ok(!v.tooltip.includes('[click](command:evil)'));
     assert.ok(v.tooltip.includes('\\[click\\]\\(command:evil\\)'));
     assert.ok(v.tooltip.includes('\\$\\(zap\\)'));
 });
 
-test('failed server: error state with Show Logs and Configure Path links, even with old statuses', () => {
-    const v = renderStatus([st('a', 'ready')], { kind: 'failed', message: 'spawn /nope ENOENT' }, 'whenRepo');
-    assert.equal(v.text, '$(error) heddle ✗');
-    assert.equal(v.background, 'statusBarItem.errorBackground');
-    assert.match(v.tooltip, /spawn \/nope ENOENT/);
-    assert.match(v.tooltip, /command:heddle\.client\.showLogs/);
-    assert.match(v.tooltip, /command:heddle\.client\.configureServerPath/);
-    assert.equal(renderStatus([], { kind: 'failed', message: 'x' }, 'never').visible, false);
+test('failed server: error background; the links fit the cause', () => {
+    const notFound = renderStatus([st('a', 'ready')], { kind: 'failed', message: 'spawn /nope ENOENT', cause: 'not-found' }, 'whenRepo');
+    assert.equal(notFound.text, '$(error) heddle-ls failed');
+    assert.equal(notFound.background, 'statusBarItem.errorBackground');
+    assert.match(notFound.tooltip, /spawn \/nope ENOENT/);
+    assert.match(notFound.tooltip, /command:heddle\.client\.showLogs/);
+    assert.match(notFound.tooltip, /command:heddle\.client\.configureServerPath/);
+    const crashed = renderStatus([], { kind: 'failed', message: 'exited 4 times', cause: 'crashed' }, 'whenRepo');
+    assert.match(crashed.tooltip, /command:heddle\.client\.restartServer/);
+    assert.doesNotMatch(crashed.tooltip, /configureServerPath/, 'a crash loop is not a path problem');
+    const platform = renderStatus([], { kind: 'failed', message: 'Linux only', cause: 'platform' }, 'whenRepo');
+    assert.doesNotMatch(platform.tooltip, /restartServer|configureServerPath/);
+    assert.equal(renderStatus([], { kind: 'failed', message: 'x', cause: 'start' }, 'never').visible, false);
 });
 
 test('starting server before any status: spinner', () => {
@@ -105,21 +182,67 @@ test('starting server before any status: spinner', () => {
     assert.equal(v.visible, true);
 });
 
-test('severity order and unknown states', () => {
-    assert.ok(severityOf('denied') > severityOf('stopped'));
-    assert.ok(severityOf('stopped') > severityOf('starting'));
-    assert.ok(severityOf('starting') > severityOf('ready'));
-    assert.equal(severityOf('some-future-state'), Severity.Warning);
+test('while some folders have not reported yet: spinner, not a partial aggregate', () => {
+    const v = renderStatus([st2('b', 'stopped', 'warning')], running, 'whenRepo', { pendingFolders: 1 });
+    assert.equal(v.text, '$(sync~spin) heddle');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /probing 1 more folder…/);
+    assert.equal(renderStatus([st2('b', 'stopped', 'warning')], running, 'whenRepo').text, '$(warning) heddle stopped');
 });
 
-test('sortedStatuses: worst first, then by name', () => {
-    const names = sortedStatuses([st('b', 'ready'), st('a', 'ready'), st('c', 'stale')]).map((s) => folderName(s.folder));
-    assert.deepEqual(names, ['c', 'a', 'b']);
+test('a server stopped by the user stays visible with a Start link unless the setting is never', () => {
+    const v = renderStatus([], { kind: 'stopped' }, 'whenRepo');
+    assert.equal(v.visible, true);
+    assert.equal(v.text, '$(circle-slash) heddle-ls stopped');
+    assert.equal(v.background, undefined);
+    assert.match(v.tooltip, /command:heddle\.client\.startServer/);
+    assert.equal(renderStatus([], { kind: 'stopped' }, 'never').visible, false);
+});
+
+test('idle (no heddle repository, server not started): shown only with always', () => {
+    assert.equal(renderStatus([], { kind: 'idle' }, 'whenRepo').visible, false);
+    const v = renderStatus([], { kind: 'idle' }, 'always');
+    assert.equal(v.visible, true);
+    assert.equal(v.text, '$(circle-slash) heddle');
+});
+
+test('icons come from health, spinners from starting', () => {
+    assert.equal(iconOf(st2('a', 'ready', 'ok')), 'check');
+    assert.equal(iconOf(st2('a', 'stale', 'warning')), 'warning');
+    assert.equal(iconOf(st2('a', 'unreachable', 'error')), 'error');
+    assert.equal(iconOf(st2('a', 'starting', 'warning')), 'sync~spin');
+    assert.equal(iconOf(st('a', 'unreachable')), 'circle-outline');
+    assert.equal(iconOf(st('a', 'some-future-state' as State, { health: 'error' })), 'error');
+    assert.equal(worstHealth([st2('a', 'ready', 'ok'), st('b', 'stopped')]), 'ok');
+    assert.equal(worstHealth([st('b', 'stopped')]), undefined);
+});
+
+test('sortedStatuses: errors, warnings, neutral, ready, then by name', () => {
+    const names = sortedStatuses([st2('b', 'ready', 'ok'), st2('a', 'ready', 'ok'), st2('c', 'stale', 'warning'), st2('d', 'denied', 'error'), st('e', 'stopped')]).map((s) =>
+        folderName(s.folder),
+    );
+    assert.deepEqual(names, ['d', 'c', 'e', 'a', 'b']);
 });
 
 test('folderName decodes the last segment', () => {
     assert.equal(folderName('file:///home/u/my%20repo'), 'my repo');
     assert.equal(folderName('file:///home/u/repo/'), 'repo');
+});
+
+test('displayNames tells folders with the same base name apart by their parents', () => {
+    const n = displayNames(['file:///a/one/alpha', 'file:///b/two/alpha', 'file:///c/beta', 'file:///x/same/alpha2', 'file:///y/same/alpha2']);
+    assert.equal(n.get('file:///a/one/alpha'), 'alpha (one)');
+    assert.equal(n.get('file:///b/two/alpha'), 'alpha (two)');
+    assert.equal(n.get('file:///c/beta'), 'beta');
+    assert.equal(n.get('file:///x/same/alpha2'), 'alpha2 (x/same)');
+    assert.equal(n.get('file:///y/same/alpha2'), 'alpha2 (y/same)');
+});
+
+test('formatSince: time of day today, date and time before, the input when unparsable', () => {
+    const now = Date.parse('2026-12-01T18:00:00Z');
+    assert.equal(formatSince('2026-12-01T08:05:09Z', now), '08:05');
+    assert.equal(formatSince('2026-11-30T23:59:00Z', now), '2026-11-30 23:59');
+    assert.equal(formatSince('soon', now), 'soon');
 });
 
 test('escapeMarkdown', () => {
@@ -136,24 +259,20 @@ test('folderForMessage: by path, then by "(name)", then by the latest change wit
     assert.equal(folderForMessage('something', [a, b], last, 9000), undefined);
 });
 
-test('while some folders have not reported yet: spinner, not a partial aggregate', () => {
-    const v = renderStatus([st('b', 'stopped')], running, 'whenRepo', 1);
-    assert.equal(v.text, '$(sync~spin) heddle');
-    assert.equal(v.background, undefined);
-    assert.match(v.tooltip, /probing 1 more folder…/);
-    assert.equal(renderStatus([st('b', 'stopped')], running, 'whenRepo', 0).text, '$(warning) heddle stopped');
+test('hintCommand finds the heddle command a toast can copy', () => {
+    assert.equal(hintCommand('start the daemon in the repository: heddle agent serve --foreground'), 'heddle agent serve --foreground');
+    assert.equal(
+        hintCommand('no daemon is running [was ready] — restart the daemon: heddle agent stop, then heddle agent serve --foreground'),
+        'heddle agent stop && heddle agent serve --foreground',
+    );
+    assert.equal(hintCommand('run `heddle agent serve` in /ws/a'), 'heddle agent serve');
+    assert.equal(hintCommand('repair .heddle/objectstore so it names the main repository\'s heddle directory'), undefined);
+    assert.equal(hintCommand('the daemon may be busy or hung; raise queryTimeoutMs or restart the daemon'), undefined);
+    assert.equal(hintCommand(''), undefined);
 });
 
-test('a stopped server stays visible (with a restart link) unless the setting is never', () => {
-    const v = renderStatus([], { kind: 'stopped' }, 'whenRepo');
-    assert.equal(v.visible, true);
-    assert.match(v.tooltip, /command:heddle\.client\.restartServer/);
-    assert.equal(renderStatus([], { kind: 'stopped' }, 'never').visible, false);
-});
-
-test('idle (no heddle repository, server not started): shown only with always', () => {
-    assert.equal(renderStatus([], { kind: 'idle' }, 'whenRepo').visible, false);
-    const v = renderStatus([], { kind: 'idle' }, 'always');
-    assert.equal(v.visible, true);
-    assert.equal(v.text, '$(circle-slash) heddle');
+test('platformProblem: nothing on Linux, a clear way out elsewhere', () => {
+    assert.equal(platformProblem('linux'), undefined);
+    assert.match(platformProblem('darwin')!, /runs on Linux, not on macOS; .*Remote - SSH, WSL or Dev Containers/);
+    assert.match(platformProblem('win32')!, /not on Windows/);
 });
