@@ -99,7 +99,7 @@ func (t *Tracker) link(heddleDir string) *link {
 func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error) {
 	l := t.link(heddleDir)
 	if l == nil {
-		return Status{}, &QueryError{Kind: ErrNotTracked, Message: "not watched: " + heddleDir}
+		return Status{}, &QueryError{Kind: KindNotTracked, Message: "not watched: " + heddleDir}
 	}
 	o := t.options()
 	ctx, cancel := context.WithTimeout(ctx, 2*(o.ConnectTimeout+o.HealthTimeout)+refreshMargin)

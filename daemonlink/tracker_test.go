@@ -141,7 +141,7 @@ func TestTracker_ReadyWithoutHealthService(t *testing.T) {
 	}
 }
 
-// The lifecycle of DESIGN.md: SIGINT removes the files (stopped), SIGKILL
+// heddle's daemon lifecycle (README, "Troubleshooting by state"): SIGINT removes the files (stopped), SIGKILL
 // and SIGTERM leave them (stale), a new daemon is ready with its new pid.
 func TestTracker_Transitions(t *testing.T) {
 	repo := simtest.NewRepo(t)
@@ -243,7 +243,7 @@ func TestTracker_V1Alpha1DaemonRefusesQueries(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	_, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{})
-	if !daemonlink.IsQueryError(err, daemonlink.ErrUnsupported) {
+	if !daemonlink.IsQueryError(err, daemonlink.KindUnsupported) {
 		t.Fatalf("Operations err = %v, want api-unsupported", err)
 	}
 }
@@ -369,7 +369,7 @@ func TestTracker_SharedLinkAndUntrack(t *testing.T) {
 		t.Fatal("dir still tracked after the last Untrack")
 	}
 	_, err := tr.Refresh(context.Background(), dir)
-	if !daemonlink.IsQueryError(err, daemonlink.ErrNotTracked) {
+	if !daemonlink.IsQueryError(err, daemonlink.KindNotTracked) {
 		t.Fatalf("Refresh of an untracked dir: %v", err)
 	}
 }
@@ -432,7 +432,7 @@ func TestTracker_QueryNotReady(t *testing.T) {
 	rec.waitState(t, dir, 0, daemonlink.StateStopped)
 	_, err := tr.Hooks(context.Background(), dir)
 	var qe *daemonlink.QueryError
-	if !errors.As(err, &qe) || qe.Kind != daemonlink.ErrNotReady || qe.Hint == "" {
+	if !errors.As(err, &qe) || qe.Kind != daemonlink.KindNotReady || qe.Hint == "" {
 		t.Fatalf("Hooks on a stopped daemon: %v", err)
 	}
 }
@@ -446,7 +446,7 @@ func TestTracker_SlowQueryHitsDeadline(t *testing.T) {
 	rec.waitState(t, dir, 0, daemonlink.StateReady)
 	start := time.Now()
 	_, err := tr.Hooks(context.Background(), dir)
-	if !daemonlink.IsQueryError(err, daemonlink.ErrDeadline) {
+	if !daemonlink.IsQueryError(err, daemonlink.KindDeadline) {
 		t.Fatalf("err = %v, want deadline", err)
 	}
 	if el := time.Since(start); el > 5*time.Second {
@@ -454,7 +454,7 @@ func TestTracker_SlowQueryHitsDeadline(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tr.Hooks(ctx, dir); !daemonlink.IsQueryError(err, daemonlink.ErrCanceled) {
+	if _, err := tr.Hooks(ctx, dir); !daemonlink.IsQueryError(err, daemonlink.KindCanceled) {
 		t.Fatalf("cancelled query err = %v", err)
 	}
 }

@@ -31,9 +31,9 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 			return st, nil
 		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return protocol.StatusParams{}, &Error{Kind: string(daemonlink.ErrCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
+			return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
 		}
-		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.ErrNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(), Err: err}
+		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(), Err: err}
 	}
 	st, _ := v.Status()
 	return st, nil

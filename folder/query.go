@@ -57,7 +57,7 @@ func (v *View) target(ctx context.Context) (protocol.StatusParams, string, error
 		return st, "", notReady(st, KindNoRepo)
 	}
 	if v.src == nil || (st.Queries == protocol.SourceNone && st.API != daemonlink.APIV1Alpha1) {
-		return st, "", notReady(st, string(daemonlink.ErrNotReady))
+		return st, "", notReady(st, string(daemonlink.KindNotReady))
 	}
 	return st, repo.HeddleDir, nil
 }
@@ -67,15 +67,15 @@ func (v *View) target(ctx context.Context) (protocol.StatusParams, string, error
 func queryFailed(what string, st protocol.StatusParams, err error) error {
 	var qe *daemonlink.QueryError
 	if !errors.As(err, &qe) {
-		return &Error{Kind: string(daemonlink.ErrDaemon), Message: fmt.Sprintf("%s for %s failed: %v", what, st.Folder, err),
+		return &Error{Kind: string(daemonlink.KindDaemon), Message: fmt.Sprintf("%s for %s failed: %v", what, st.Folder, err),
 			Status: st, Err: err}
 	}
-	if (qe.Kind == daemonlink.ErrNotReady || qe.Kind == daemonlink.ErrNotTracked) && st.State != string(daemonlink.StateReady) {
+	if (qe.Kind == daemonlink.KindNotReady || qe.Kind == daemonlink.KindNotTracked) && st.State != string(daemonlink.StateReady) {
 		// Say the state and what to do, from the status the client sees.
 		return notReady(st, string(qe.Kind))
 	}
 	hint := qe.Hint
-	if hint == "" && qe.Kind == daemonlink.ErrDeadline {
+	if hint == "" && qe.Kind == daemonlink.KindDeadline {
 		hint = "the daemon did not answer in time; raise the queryTimeoutMs setting or run heddle.explain"
 	}
 	msg := fmt.Sprintf("%s for %s: %s", what, st.Folder, qe.Message)
@@ -88,7 +88,7 @@ func queryFailed(what string, st protocol.StatusParams, err error) error {
 // Operations answers heddle.operations: the most recent matches, newest first.
 func (v *View) Operations(ctx context.Context, q heddle.OperationQuery) (protocol.OperationsResult, error) {
 	if err := q.Validate(); err != nil {
-		return protocol.OperationsResult{}, &Error{Kind: string(daemonlink.ErrBadQuery), Message: err.Error(), Err: err}
+		return protocol.OperationsResult{}, &Error{Kind: string(daemonlink.KindBadQuery), Message: err.Error(), Err: err}
 	}
 	st, dir, err := v.target(ctx)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // operationsOptions is heddle.operations' second argument.
@@ -78,7 +79,7 @@ func splitArgs(command string, args []json.RawMessage, takesOptions bool) (folde
 			// [options]: folder omitted.
 		default:
 			return "", false, nil, invalidParams(fmt.Sprintf("%s: argument 1 must be a folder URI or absolute path (a string), got %s",
-				command, truncate(string(first), 40)))
+				command, clip.String(string(first), 40)))
 		}
 	}
 	if len(rest) > 0 {
@@ -100,7 +101,7 @@ func decodeOptions(command string, raw json.RawMessage, dst any) error {
 	known := jsonKeys(reflect.TypeOf(dst).Elem())
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return invalidParams(fmt.Sprintf("%s: options must be a JSON object, got %s", command, truncate(string(raw), 40)))
+		return invalidParams(fmt.Sprintf("%s: options must be a JSON object, got %s", command, clip.String(string(raw), 40)))
 	}
 	var unknown []string
 	for k := range obj {

@@ -1,6 +1,9 @@
 package lsp
 
-import "github.com/heddle-ls/heddle-ls/lsp/protocol"
+import (
+	"github.com/heddle-ls/heddle-ls/internal/clip"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+)
 
 // The contract's names, as the package's older tests spell them.
 const (
@@ -35,3 +38,5 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+func truncate(s string, n int) string { return clip.String(s, n) }

@@ -49,9 +49,9 @@ func requestError(err error) error {
 	}
 	code := codeRequestFailed
 	switch fe.Kind {
-	case string(daemonlink.ErrCanceled):
+	case string(daemonlink.KindCanceled):
 		code = codeRequestCancelled
-	case string(daemonlink.ErrBadQuery):
+	case string(daemonlink.KindBadQuery):
 		code = jsonrpc2.InvalidParams
 	}
 	st := fe.Status
