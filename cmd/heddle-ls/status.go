@@ -137,8 +137,10 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print NDJSON: one status object per line")
+	var exitWith exitWithPID
+	fs.Var(&exitWith, "exit-with-pid", "end when process `PID` exits (the shell or tmux server the watch serves); exit 2 if there is no such process")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: heddle-ls watch [--json] [PATH...]\n\nPrint each path's status, then one line per change, until interrupted.")
+		fmt.Fprintln(stderr, "usage: heddle-ls watch [--json] [--exit-with-pid PID] [PATH...]\n\nPrint each path's status, then one line per change, until interrupted.")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterleaved(fs, args)
@@ -149,6 +151,9 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls watch: %v\n", err)
 		return exitUsage
+	}
+	if ctx, err = exitWith.until(ctx, stderr); err != nil {
+		return usageError(stderr, fs, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := untilStdoutGone(ctx, stdout)
