@@ -396,6 +396,11 @@ check "bash prompt in a stopped repo" "heddle:stopped" "$(cd "$R" && bash --norc
 tmux -L "$SOCK" set -g status-right "#(HEDDLE_LS='$HEDDLE_LS' '$SEG' --tmux '#{pane_current_path}')"
 check_cmd "tmux status-right follows to heddle:stopped" wait_until 10 "status-right stopped" tmux_has 0 "heddle:stopped"
 
+# It follows its daemon (and tmux redraws on the option change alone).
+start_sim "$SPACED" || exit 1
+check_cmd "heddle-tmux-watch follows a daemon starting: heddle:ready" wait_until 10 "@heddle ready" tmux_has w "heddle:ready"
+kill -INT "$SIM_PID"
+
 # The tmux server's end ends heddle-tmux-watch and its heddle-ls.
 tmux -L "$SOCK-w" kill-server
 check_cmd "heddle-tmux-watch ends with its tmux server" wait_until 10 "heddle-tmux-watch exits" gone "$TW_PID"
@@ -405,6 +410,24 @@ echo "tmux status line: $(tmux_status 0 | sed "s/$E\[[0-9;]*m//g" | tr -s ' ')"
 STOPPED_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
 start_sim "$R" || exit 1
 READY_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
+
+# --- real daemons: the server's health picks the colour ----------------------
+# A ready daemon is ok; a daemon killed by SIGKILL leaves a stale pidfile
+# (warning); a pidfile another program wrote (foreign marker) is error.
+# From a server without health: the same words, no colour.
+STALE=$WORK/stale FOREIGN=$WORK/foreign
+mkdir -p "$FOREIGN/.heddle/objects" "$FOREIGN/.heddle/sockets"
+printf '%s\nnginx\n0\n' $$ >"$FOREIGN/.heddle/sockets/grpc.pid"
+start_sim "$STALE" || exit 1
+kill -KILL "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null # reaped: a zombie would still count as alive
+want_tmux() { # TEXT COLOUR: heddle-segment --tmux's answer from this server
+  if [ -n "$HAS_HEALTH" ]; then echo "#[push-default]#[fg=$2]$1#[fg=default]#[pop-default]"; else echo "$1"; fi
+}
+[ -n "$HAS_HEALTH" ] || echo "note: this heddle-ls sends no health: the real-daemon colours are checked as none"
+check "real daemon: ready is ok, green" "$(want_tmux heddle:ready green)" "$(timeout 5 "$SEG" --tmux "$R")"
+check "real daemon: a stale pidfile is warning, yellow" "$(want_tmux heddle:stale yellow)" "$(timeout 5 "$SEG" --tmux "$STALE")"
+check "real daemon: a foreign pidfile is error, red" "$(want_tmux heddle:invalid-pidfile red)" "$(timeout 5 "$SEG" --tmux "$FOREIGN")"
 NOREPO_MS=$(wall_ms 20 "$SEG" "$NOREPO")
 echo "TIMING heddle-ls status wall time (mean of 20): ready daemon ${READY_MS} ms, no daemon ${STOPPED_MS} ms; heddle-segment outside a repo ${NOREPO_MS} ms; watched prompt saw the stop after ${WATCH_LAT} ms (incl. a prompt round trip)"
 echo "statusbar: $passes passed, $fails failed, $skips skipped"
