@@ -3,12 +3,12 @@ package daemonlink
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 	"github.com/heddle-ls/heddle-ls/internal/procwatch"
 )
 
@@ -35,7 +35,7 @@ type link struct {
 	ctx       context.Context // ends when the link closes
 	cancel    context.CancelFunc
 
-	target atomic.Pointer[watchTarget] // what the shared watcher watches for us
+	sockets *fswatch.Dir // sockets/ (or the way to it) on the shared watcher
 
 	// pushed is the latest Health.Watch verdict: 0 none, 1 serving, 2 not.
 	pushed atomic.Int32
@@ -55,11 +55,6 @@ type link struct {
 	longTries  int // retries after a timeout
 	retry      *time.Timer
 }
-
-// watchTarget is the directory a link watches and, when that is an
-// ancestor of sockets/ (because sockets/ does not exist), the child path on
-// the way to it.
-type watchTarget struct{ dir, next string }
 
 const (
 	// coalesceWindow merges the burst of events one daemon start or stop
@@ -89,6 +84,9 @@ func newLink(t *Tracker, dir string) *link {
 	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t,
 		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status), apiCh: make(chan string, 1),
 		closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+	l.sockets = t.watcher.Follow(l.socketsDir, func(base string) bool {
+		return base == "grpc.pid" || base == "grpc.sock"
+	}, l.kick)
 	go l.run()
 	return l
 }
@@ -99,22 +97,6 @@ func (l *link) kick() {
 	case l.kickCh <- struct{}{}:
 	default:
 	}
-}
-
-// relevant reports whether a file event at path concerns this link.
-func (l *link) relevant(path string) bool {
-	tg := l.target.Load()
-	if tg == nil {
-		return false
-	}
-	if path == tg.dir || path == tg.next {
-		return true
-	}
-	if tg.dir == l.socketsDir && filepath.Dir(path) == l.socketsDir {
-		base := filepath.Base(path)
-		return base == "grpc.pid" || base == "grpc.sock"
-	}
-	return false
 }
 
 func (l *link) close() {
@@ -193,7 +175,7 @@ func (l *link) reprobe(fresh bool) {
 			return
 		}
 		// Probe again (at most 3 more times) if the watched path moved.
-		if tg := l.target.Load(); i == 3 || (tg != nil && *tg == targetFor(l.socketsDir)) {
+		if i == 3 || !l.sockets.Stale() {
 			break
 		}
 		if res.conn != reuse {
@@ -229,27 +211,8 @@ func (l *link) connNow() *daemonConn {
 // arm points the shared watcher at sockets/ or, while it is missing, at
 // its nearest existing ancestor.
 func (l *link) arm() {
-	want := targetFor(l.socketsDir)
-	old := l.target.Load()
-	if err := l.t.watcher.add(want.dir, l); err != nil {
-		l.t.log.Warn("cannot watch; this daemon's changes need heddle.refresh", "dir", want.dir, "err", err)
-	}
-	l.target.Store(&want)
-	if old != nil && old.dir != want.dir {
-		l.t.watcher.remove(old.dir, l)
-	}
-}
-
-func targetFor(socketsDir string) watchTarget {
-	if fi, err := os.Lstat(socketsDir); err == nil && fi.IsDir() {
-		return watchTarget{dir: socketsDir}
-	}
-	next := socketsDir
-	for d := filepath.Dir(socketsDir); ; d = filepath.Dir(d) {
-		if fi, err := os.Stat(d); (err == nil && fi.IsDir()) || filepath.Dir(d) == d {
-			return watchTarget{dir: d, next: next}
-		}
-		next = d
+	if err := l.sockets.Arm(); err != nil {
+		l.t.log.Warn("cannot watch; this daemon's changes need heddle.refresh", "dir", l.socketsDir, "err", err)
 	}
 }
 
@@ -393,7 +356,5 @@ func (l *link) teardown() {
 	l.stopRetry()
 	l.watchExit(0)
 	l.setConn(nil)
-	if tg := l.target.Load(); tg != nil {
-		l.t.watcher.remove(tg.dir, l)
-	}
+	l.sockets.Stop()
 }

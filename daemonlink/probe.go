@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // The probe: pidfile → liveness and identity → connect → peer check →
@@ -370,11 +371,11 @@ func Probe(ctx context.Context, heddleDir string, opts Options) Explanation {
 func NoRepoStatus(folder string, err error) Status {
 	st := Status{Root: "", State: StateNoRepo, Reason: ReasonNoRepo,
 		Message: "no heddle repository here", Since: time.Now().UTC()}
-	if errors.Is(err, ErrBadPointer) {
+	if errors.Is(err, heddle.ErrBadPointer) {
 		st.Reason = ReasonBadPointer
 		st.Message = "the worktree's objectstore pointer is invalid: " + err.Error()
 		st.Hint = "repair .heddle/objectstore so it names the main repository's heddle directory"
-	} else if err != nil && !errors.Is(err, ErrNoRepo) {
+	} else if err != nil && !errors.Is(err, heddle.ErrNoRepo) {
 		st.Message = "cannot look for a heddle repository: " + err.Error()
 	}
 	return st

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 )
 
 // Tracker keeps a live Status for every tracked heddle dir and runs queries
@@ -17,7 +19,7 @@ import (
 type Tracker struct {
 	log      *slog.Logger
 	onChange func(Status)
-	watcher  *dirWatcher
+	watcher  *fswatch.Watcher
 	opts     atomic.Pointer[Options]
 	probes   atomic.Int64 // probes run by links; tests assert idleness with it
 
@@ -38,7 +40,7 @@ func NewTracker(opts Options, log *slog.Logger, onChange func(Status)) (*Tracker
 	if onChange == nil {
 		onChange = func(Status) {}
 	}
-	w, err := newDirWatcher(log)
+	w, err := fswatch.New(log)
 	if err != nil {
 		return nil, err
 	}

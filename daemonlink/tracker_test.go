@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
@@ -92,7 +93,7 @@ func newTracker(t *testing.T, opts daemonlink.Options) (*daemonlink.Tracker, *re
 
 func heddleDir(t *testing.T, repo string) string {
 	t.Helper()
-	r, err := daemonlink.Discover(repo)
+	r, err := heddle.Discover(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestTracker_V1Alpha1DaemonRefusesQueries(t *testing.T) {
 	if st.API != daemonlink.APIV1Alpha1 || st.Hint == "" {
 		t.Fatalf("status = %+v", st)
 	}
-	_, err := tr.Operations(context.Background(), dir, daemonlink.OperationQuery{})
+	_, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{})
 	if !daemonlink.IsQueryError(err, daemonlink.ErrUnsupported) {
 		t.Fatalf("Operations err = %v, want api-unsupported", err)
 	}

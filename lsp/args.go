@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // operationsOptions is heddle.operations' second argument.
@@ -31,20 +31,20 @@ var operationsKeys = []string{"actor", "symbol", "signalKind", "thread", "verbs"
 	"sinceSecs", "untilSecs", "limit", "includeCheckpoints"}
 
 // query validates the options and turns them into daemonlink's query.
-func (o operationsOptions) query() (daemonlink.OperationQuery, error) {
+func (o operationsOptions) query() (heddle.OperationQuery, error) {
 	switch {
 	case o.Limit < 0:
-		return daemonlink.OperationQuery{}, fmt.Errorf("limit must be ≥ 0 (0 means %d), got %d", daemonlink.DefaultOperationLimit, o.Limit)
-	case o.Limit > daemonlink.MaxOperationLimit:
-		return daemonlink.OperationQuery{}, fmt.Errorf("limit must be at most %d, got %d", daemonlink.MaxOperationLimit, o.Limit)
+		return heddle.OperationQuery{}, fmt.Errorf("limit must be ≥ 0 (0 means %d), got %d", heddle.DefaultOperationLimit, o.Limit)
+	case o.Limit > heddle.MaxOperationLimit:
+		return heddle.OperationQuery{}, fmt.Errorf("limit must be at most %d, got %d", heddle.MaxOperationLimit, o.Limit)
 	case o.SinceSecs < 0 || o.UntilSecs < 0:
-		return daemonlink.OperationQuery{}, fmt.Errorf("sinceSecs and untilSecs are Unix seconds and must be ≥ 0")
+		return heddle.OperationQuery{}, fmt.Errorf("sinceSecs and untilSecs are Unix seconds and must be ≥ 0")
 	case o.SinceSecs != 0 && o.UntilSecs != 0 && o.SinceSecs > o.UntilSecs:
-		return daemonlink.OperationQuery{}, fmt.Errorf("sinceSecs (%d) is after untilSecs (%d)", o.SinceSecs, o.UntilSecs)
+		return heddle.OperationQuery{}, fmt.Errorf("sinceSecs (%d) is after untilSecs (%d)", o.SinceSecs, o.UntilSecs)
 	case slices.Contains(o.Verbs, ""):
-		return daemonlink.OperationQuery{}, fmt.Errorf("verbs must not contain an empty string")
+		return heddle.OperationQuery{}, fmt.Errorf("verbs must not contain an empty string")
 	}
-	return daemonlink.OperationQuery{
+	return heddle.OperationQuery{
 		Actor: o.Actor, Symbol: o.Symbol, SignalKind: o.SignalKind, Thread: o.Thread,
 		Verbs: o.Verbs, SinceSecs: o.SinceSecs, UntilSecs: o.UntilSecs, Limit: o.Limit,
 		IncludeCheckpoints: o.IncludeCheckpoints,

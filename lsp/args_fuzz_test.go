@@ -14,7 +14,7 @@ import (
 
 	"go.lsp.dev/jsonrpc2"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // argCommands says, per command, whether it takes an options object.
@@ -69,7 +69,7 @@ func FuzzCommandArgs(f *testing.F) {
 				if err != nil {
 					continue // wrapped into -32602 by cmdOperations
 				}
-				if q.Limit < 0 || q.Limit > daemonlink.MaxOperationLimit || q.SinceSecs < 0 || q.UntilSecs < 0 ||
+				if q.Limit < 0 || q.Limit > heddle.MaxOperationLimit || q.SinceSecs < 0 || q.UntilSecs < 0 ||
 					(q.SinceSecs > 0 && q.UntilSecs > 0 && q.SinceSecs > q.UntilSecs) {
 					t.Fatalf("operations accepted an out-of-range query %+v from %s", q, data)
 				}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/render"
 )
 
@@ -138,7 +139,7 @@ func (s *Server) refreshFolder(ctx context.Context, uri string) (daemonlink.Stat
 	f := s.folders[uri]
 	tracker, timeout := s.tracker, s.settings.Options()
 	var noRepo *daemonlink.Status
-	var repo daemonlink.Repo
+	var repo heddle.Repo
 	if f != nil {
 		noRepo, repo = f.noRepo, f.repo
 	}
@@ -202,7 +203,7 @@ func (s *Server) cmdExplain(ctx context.Context, args []json.RawMessage) (any, e
 func explainNoRepo(path string, st daemonlink.Status) daemonlink.Explanation {
 	start := time.Now()
 	if path != "" {
-		_, _ = daemonlink.Discover(path)
+		_, _ = heddle.Discover(path)
 	}
 	return daemonlink.Explanation{Status: st, Steps: []daemonlink.Step{{
 		Name: "discover", OK: false, Duration: time.Since(start), Detail: st.Message,

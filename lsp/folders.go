@@ -14,6 +14,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // folder is one workspace folder. Fields other than last/sentAny are set
@@ -24,7 +25,7 @@ type folder struct {
 	name     string
 	path     string // absolute, cleaned; "" when the URI is not a file URI
 	realPath string // path with symlinks resolved, for matching arguments
-	repo     daemonlink.Repo
+	repo     heddle.Repo
 	noRepo   *daemonlink.Status // set when the folder has no heddle repo
 	tracked  bool               // Track was called (Untrack is owed on removal)
 	// trackerSent: a tracker status has been published since Track, so
@@ -80,7 +81,7 @@ func (s *Server) addFolder(wf workspaceFolder, start bool) {
 // discover finds f's repository; a folder without one gets its no-repo
 // status at once.
 func (s *Server) discover(f *folder) {
-	repo, err := daemonlink.Discover(f.path)
+	repo, err := heddle.Discover(f.path)
 	if err != nil {
 		st := daemonlink.NoRepoStatus(f.path, err)
 		f.noRepo = &st

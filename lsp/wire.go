@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // Custom methods of the contract.
@@ -111,7 +112,7 @@ type OperationHit struct {
 
 // WireOperations maps hits in the order given (daemonlink orders them newest
 // first); arrays are never null.
-func WireOperations(ops []daemonlink.Operation) []OperationHit {
+func WireOperations(ops []heddle.Operation) []OperationHit {
 	out := make([]OperationHit, 0, len(ops))
 	for _, op := range ops {
 		out = append(out, OperationHit{
@@ -144,7 +145,7 @@ type SignalHealthEntry struct {
 }
 
 // WireSignalHealth maps a signal-health report.
-func WireSignalHealth(folderURI string, h daemonlink.SignalHealth) SignalHealthResult {
+func WireSignalHealth(folderURI string, h heddle.SignalHealth) SignalHealthResult {
 	out := SignalHealthResult{Folder: folderURI, WindowStates: h.WindowStates,
 		Entries: make([]SignalHealthEntry, 0, len(h.Entries))}
 	for _, e := range h.Entries {
@@ -168,7 +169,7 @@ type Hook struct {
 }
 
 // WireHooks maps hooks; arrays are never null.
-func WireHooks(hooks []daemonlink.Hook) []Hook {
+func WireHooks(hooks []heddle.Hook) []Hook {
 	out := make([]Hook, 0, len(hooks))
 	for _, h := range hooks {
 		out = append(out, Hook{Name: h.Name, Command: h.Command, Events: nonNil(h.Events), TimeoutMs: h.TimeoutMs})

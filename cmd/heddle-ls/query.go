@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/render"
 	"github.com/heddle-ls/heddle-ls/lsp"
 )
@@ -32,7 +33,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var ex daemonlink.Explanation
 	if t.noRepo != nil {
 		start := time.Now()
-		_, _ = daemonlink.Discover(t.path)
+		_, _ = heddle.Discover(t.path)
 		ex = daemonlink.Explanation{Status: *t.noRepo, Steps: []daemonlink.Step{{
 			Name: "discover", Duration: time.Since(start), Detail: t.noRepo.Message}}}
 	} else {
@@ -63,9 +64,9 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runOps(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ops", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var q daemonlink.OperationQuery
+	var q heddle.OperationQuery
 	var verbs stringList
-	fs.IntVar(&q.Limit, "limit", daemonlink.DefaultOperationLimit, fmt.Sprintf("the N most recent hits (1..%d)", daemonlink.MaxOperationLimit))
+	fs.IntVar(&q.Limit, "limit", heddle.DefaultOperationLimit, fmt.Sprintf("the N most recent hits (1..%d)", heddle.MaxOperationLimit))
 	fs.StringVar(&q.Actor, "actor", "", "only this actor's email")
 	fs.StringVar(&q.Thread, "thread", "", "only this thread")
 	fs.Var(&verbs, "verb", "only this verb (repeatable)")
@@ -85,8 +86,8 @@ func runOps(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	q.Verbs = verbs
 	switch {
-	case q.Limit < 1 || q.Limit > daemonlink.MaxOperationLimit:
-		return usageError(stderr, fs, fmt.Errorf("--limit must be in 1..%d, got %d", daemonlink.MaxOperationLimit, q.Limit))
+	case q.Limit < 1 || q.Limit > heddle.MaxOperationLimit:
+		return usageError(stderr, fs, fmt.Errorf("--limit must be in 1..%d, got %d", heddle.MaxOperationLimit, q.Limit))
 	case q.SinceSecs < 0 || q.UntilSecs < 0:
 		return usageError(stderr, fs, fmt.Errorf("--since and --until are Unix seconds and must be ≥ 0"))
 	case q.SinceSecs != 0 && q.UntilSecs != 0 && q.SinceSecs > q.UntilSecs:

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/render"
 	"github.com/heddle-ls/heddle-ls/lsp"
 )
@@ -21,7 +22,7 @@ import (
 // target is one PATH argument and what Discover made of it.
 type target struct {
 	path   string // absolute
-	repo   daemonlink.Repo
+	repo   heddle.Repo
 	noRepo *daemonlink.Status
 }
 
@@ -38,7 +39,7 @@ func resolveTargets(paths []string) ([]target, error) {
 			return nil, fmt.Errorf("path %q: %w", p, err)
 		}
 		t := target{path: abs}
-		repo, err := daemonlink.Discover(abs)
+		repo, err := heddle.Discover(abs)
 		if err != nil {
 			st := daemonlink.NoRepoStatus(abs, err)
 			t.noRepo = &st

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // StatusLine is one line per path for `heddle-ls status`:
@@ -97,7 +98,7 @@ func ExplanationText(w io.Writer, path string, ex daemonlink.Explanation) error 
 }
 
 // OperationsTable renders hits in the order given (newest first).
-func OperationsTable(w io.Writer, ops []daemonlink.Operation) error {
+func OperationsTable(w io.Writer, ops []heddle.Operation) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME (UTC)\tVERB\tACTOR\tTHREAD\tSYMBOLS\tSIGNALS\tSTATE")
 	for _, op := range ops {
@@ -110,7 +111,7 @@ func OperationsTable(w io.Writer, ops []daemonlink.Operation) error {
 }
 
 // SignalHealthTable renders a signal-health report.
-func SignalHealthTable(w io.Writer, h daemonlink.SignalHealth) error {
+func SignalHealthTable(w io.Writer, h heddle.SignalHealth) error {
 	fmt.Fprintf(w, "window: %d states\n", h.WindowStates)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODULE\tFIRE RATE\tWARN")
@@ -125,7 +126,7 @@ func SignalHealthTable(w io.Writer, h daemonlink.SignalHealth) error {
 }
 
 // HooksTable renders registered hooks.
-func HooksTable(w io.Writer, hooks []daemonlink.Hook) error {
+func HooksTable(w io.Writer, hooks []heddle.Hook) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tEVENTS\tTIMEOUT\tCOMMAND")
 	for _, h := range hooks {
