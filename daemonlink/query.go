@@ -41,8 +41,7 @@ func (t *Tracker) readyConn(heddleDir string) (*daemonConn, *link, error) {
 
 func unsupported() *QueryError {
 	return &QueryError{Kind: ErrUnsupported,
-		Message: "the daemon does not serve heddle.v1 (it speaks heddle.api.v1alpha1)",
-		Hint:    "operations, signal health and hooks need a heddle v0.2.x daemon"}
+		Message: "the daemon speaks heddle.api.v1alpha1, which has no such query", Hint: hintV1Alpha1}
 }
 
 // call runs one RPC with the query deadline and classifies its failure.

@@ -15,7 +15,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
-func readyTracker(t *testing.T, args ...string) (*daemonlink.Tracker, string) {
+func readyTracker(t *testing.T, args ...string) (*testTracker, string) {
 	t.Helper()
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, args...)

@@ -183,10 +183,10 @@ func (s *Server) pullConfiguration() {
 	}()
 }
 
-// useSettings makes settings current and hands the timeouts to the tracker.
+// useSettings makes settings current and hands the timeouts to the sources.
 func (s *Server) useSettings(settings Settings) {
 	s.mu.Lock()
-	old, tracker := s.settings, s.tracker
+	old, sources := s.settings, s.sources
 	s.settings = settings
 	s.mu.Unlock()
 	if old == settings {
@@ -195,8 +195,8 @@ func (s *Server) useSettings(settings Settings) {
 	s.log.Info("settings changed", "notifications", settings.Notifications,
 		"connectTimeoutMs", settings.ConnectTimeoutMs, "healthTimeoutMs", settings.HealthTimeoutMs,
 		"queryTimeoutMs", settings.QueryTimeoutMs)
-	if tracker != nil {
-		tracker.SetOptions(settings.Options())
+	if sources != nil {
+		sources.SetOptions(settings.Options())
 	}
 }
 
