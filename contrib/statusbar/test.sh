@@ -97,9 +97,8 @@ ln -s "$SEG" "$WORK/seg-link"         # the script installed as a symlink
 start_sim "$R" || exit 1
 READY_SIM=$SIM_PID
 
-# Does this heddle-ls send the second edition's health? Until it does, the
-# segments must show no colour at all.
-if "$HEDDLE_LS" status --json "$R" | grep -q '"health"'; then HAS_HEALTH=1; else HAS_HEALTH=; fi
+# The colours below come from the server's health: it must send one.
+check "heddle-ls status --json sends health" 1 "$("$HEDDLE_LS" status --json "$R" | grep -c '"health": "ok"')"
 
 seg() { timeout 5 "$SEG" "$@"; echo "rc=$?"; }
 in_dir() { (cd "$1" && shift && timeout 5 "$@"; echo "rc=$?"); }
@@ -263,13 +262,7 @@ tmux -L "$SOCK" set -g status-right "#(HEDDLE_LS='$HEDDLE_LS' '$SEG' --tmux '#{p
 tmux -L "$SOCK-outer" -f /dev/null new-session -d -s outer -x 120 -y 12 "TMUX= tmux -L '$SOCK' attach -t main"
 tmux_status() { tmux -L "$SOCK-outer" capture-pane -e -p -t "outer:$1" | grep -F '[main]' | tail -n 1; }
 tmux_has() { tmux_status "$1" | grep -qF -- "$2"; }
-if [ -n "$HAS_HEALTH" ]; then
-  check_cmd "tmux status-right shows heddle:ready in green" wait_until 10 "status-right ready" tmux_has 0 "${GREEN}heddle:ready"
-else
-  check_cmd "tmux status-right shows heddle:ready (no health from this server: no colour)" \
-    wait_until 10 "status-right ready" tmux_has 0 "heddle:ready"
-  check "tmux status-right: no colour without health" "" "$(tmux_status 0 | grep -o "${E}\[3[0-9]mheddle:ready")"
-fi
+check_cmd "tmux status-right shows heddle:ready in green" wait_until 10 "status-right ready" tmux_has 0 "${GREEN}heddle:ready"
 tmux -L "$SOCK" set -g status-right "#[fg=colour4,bg=colour1]A #(FAKE_STATUS='$(fake_status denied error | tr -d '\n')' HEDDLE_LS='$FAKE' '$SEG' --tmux '$R') B#[default] C"
 check_cmd "tmux: the segment in red, then the theme's blue on red again" \
   wait_until 10 "themed status-right" tmux_has 0 "${RED}heddle:denied${BLUE} B"
@@ -289,8 +282,7 @@ W_SERVER=$(tmux -L "$SOCK-w" display-message -p '#{pid}')
 w_opt() { tmux -L "$SOCK-w" show-options -gqv "$1"; }
 w_opt_is() { [ "$(w_opt "$1")" == "$2" ]; }
 watchers() { pgrep -f -- "--exit-with-pid $W_SERVER " | wc -l; }
-if [ -n "$HAS_HEALTH" ]; then W_READY="[${GREEN}heddle:ready"; else W_READY="[heddle:ready]"; fi
-check_cmd "heddle-tmux-watch from tmux.conf sets @heddle" wait_until 10 "@heddle ready" tmux_has w "$W_READY"
+check_cmd "heddle-tmux-watch from tmux.conf sets @heddle, green for ready" wait_until 10 "@heddle ready" tmux_has w "[${GREEN}heddle:ready"
 wait_until 5 "@heddle-watch" bash -c "[ -n \"\$(tmux -L '$SOCK-w' show-options -gqv @heddle-watch)\" ]"
 TW_PID=$(w_opt @heddle-watch | cut -d' ' -f1)
 check "@heddle-watch names the copy and its repository" "$TW_PID $R" "$(w_opt @heddle-watch)"
@@ -343,7 +335,7 @@ watched() { # asks the bash for its prompt; prints its answer
 watched_is() { [ "$(watched | cut -d'|' -f1)" == "$1" ]; }
 check_cmd "watched prompt shows heddle:ready" wait_until 10 "watched ready" watched_is "heddle:ready"
 WATCH_PID=$(watched | cut -d'|' -f2)
-if [ -n "$HAS_HEALTH" ]; then check "watched prompt: health ok" ok "$(watched | cut -d'|' -f3)"; fi
+check "watched prompt: health ok" ok "$(watched | cut -d'|' -f3)"
 
 # No process per prompt: strace counts the forks of 20 prompts.
 if command -v strace >/dev/null; then
@@ -414,17 +406,13 @@ READY_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
 # --- real daemons: the server's health picks the colour ----------------------
 # A ready daemon is ok; a daemon killed by SIGKILL leaves a stale pidfile
 # (warning); a pidfile another program wrote (foreign marker) is error.
-# From a server without health: the same words, no colour.
 STALE=$WORK/stale FOREIGN=$WORK/foreign
 mkdir -p "$FOREIGN/.heddle/objects" "$FOREIGN/.heddle/sockets"
 printf '%s\nnginx\n0\n' $$ >"$FOREIGN/.heddle/sockets/grpc.pid"
 start_sim "$STALE" || exit 1
 kill -KILL "$SIM_PID"
 wait "$SIM_PID" 2>/dev/null # reaped: a zombie would still count as alive
-want_tmux() { # TEXT COLOUR: heddle-segment --tmux's answer from this server
-  if [ -n "$HAS_HEALTH" ]; then echo "#[push-default]#[fg=$2]$1#[fg=default]#[pop-default]"; else echo "$1"; fi
-}
-[ -n "$HAS_HEALTH" ] || echo "note: this heddle-ls sends no health: the real-daemon colours are checked as none"
+want_tmux() { echo "#[push-default]#[fg=$2]$1#[fg=default]#[pop-default]"; } # TEXT COLOUR
 check "real daemon: ready is ok, green" "$(want_tmux heddle:ready green)" "$(timeout 5 "$SEG" --tmux "$R")"
 check "real daemon: a stale pidfile is warning, yellow" "$(want_tmux heddle:stale yellow)" "$(timeout 5 "$SEG" --tmux "$STALE")"
 check "real daemon: a foreign pidfile is error, red" "$(want_tmux heddle:invalid-pidfile red)" "$(timeout 5 "$SEG" --tmux "$FOREIGN")"
