@@ -87,11 +87,16 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("watch", stderr, "[--json] [PATH...]",
+	fs := newFlagSet("watch", stderr, "[--json] [--exit-with-pid PID] [PATH...]",
 		"Print each path's status, then one line per change, until interrupted.")
 	asJSON := fs.Bool("json", false, "print NDJSON: one status object per line")
+	var exitWith exitWithPID
+	fs.Var(&exitWith, "exit-with-pid", "end when process `PID` exits (the shell or tmux server the watch serves); exit 2 if there is no such process")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
+		return usageError(stderr, fs, err)
+	}
+	if ctx, err = exitWith.until(ctx, stderr); err != nil {
 		return usageError(stderr, fs, err)
 	}
 	ctx, cancel := untilStdoutGone(ctx, stdout)
