@@ -1,0 +1,101 @@
+package procid
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/procwatch"
+)
+
+// start runs `sleep 1000` (from a copy named as, when as is not "") and
+// kills it when the test ends.
+func start(t *testing.T, as string, attr *syscall.SysProcAttr) *exec.Cmd {
+	t.Helper()
+	bin, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	if as != "" {
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Not t.TempDir(): its parent is 0700, and another user may
+		// need to run the copy.
+		dir, err := os.MkdirTemp("", "procid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bin = filepath.Join(dir, as)
+		if err := os.WriteFile(bin, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "1000")
+	cmd.SysProcAttr = attr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+func TestCheck(t *testing.T) {
+	heddle := start(t, "heddle", nil)
+	if info, err := Check(heddle.Process.Pid); err != nil || filepath.Base(info.Name()) != "heddle" {
+		t.Fatalf("a live process named heddle: %+v, %v", info, err)
+	}
+	sleep := start(t, "", nil)
+	if _, err := Check(sleep.Process.Pid); !errors.Is(err, ErrNotHeddle) {
+		t.Fatalf("sleep: err = %v, want ErrNotHeddle", err)
+	}
+	for _, pid := range []int{0, -1, -os.Getpid()} {
+		if _, err := Check(pid); !errors.Is(err, ErrDead) {
+			t.Fatalf("pid %d: err = %v, want ErrDead (and no signal to a process group)", pid, err)
+		}
+	}
+}
+
+// An exited child that its parent has not reaped yet still answers
+// kill(pid, 0); it is dead all the same.
+func TestCheck_ZombieIsDead(t *testing.T) {
+	z := start(t, "heddle", nil)
+	exited := make(chan struct{})
+	w, err := procwatch.Start(z.Process.Pid, func() { close(exited) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	z.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-exited: // a pidfd is readable once the child is a zombie
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed child never exited")
+	}
+	if !isZombie("/proc/" + strconv.Itoa(z.Process.Pid)) {
+		t.Fatal("the exited, unreaped child is not shown as a zombie")
+	}
+	if _, err := Check(z.Process.Pid); !errors.Is(err, ErrDead) {
+		t.Fatalf("zombie: err = %v, want ErrDead", err)
+	}
+}
+
+func TestCheck_OtherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start a process as another user")
+	}
+	other := start(t, "heddle", &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}})
+	if _, err := Check(other.Process.Pid); !errors.Is(err, ErrOtherUser) {
+		t.Fatalf("another user's heddle: err = %v, want ErrOtherUser", err)
+	}
+}
