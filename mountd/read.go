@@ -47,11 +47,35 @@ type endpoint struct {
 	SocketPath *string `json:"socket_path"`
 }
 
+// look reads the files. The endpoint is read first and the pid and socket
+// checked after it, so a daemon that removes its files and exits in between
+// would look stale, or its socket gone, for an instant: heddle removes the
+// endpoint first, so when the endpoint is no longer the file that was read,
+// the look is done again.
 func look(stateDir string) reading {
 	if stateDir == "" {
 		return reading{}
 	}
 	path := filepath.Join(stateDir, EndpointFile)
+	for tries := 1; ; tries++ {
+		before, _ := os.Lstat(path)
+		r := lookOnce(stateDir, path)
+		after, _ := os.Lstat(path)
+		if sameFile(before, after) || tries == 3 {
+			return r
+		}
+	}
+}
+
+// sameFile reports whether two lstats (nil: missing) show one unchanged file.
+func sameFile(a, b fs.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+func lookOnce(stateDir, path string) reading {
 	data, err := readUntrusted(path, maxEndpointBytes)
 	if err != nil {
 		return reading{status: endpointStatus(path, err)}

@@ -3,7 +3,6 @@ package procid
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -11,51 +10,15 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/procwatch"
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
-// start runs `sleep 1000` (from a copy named as, when as is not "") and
-// kills it when the test ends.
-func start(t *testing.T, as string, attr *syscall.SysProcAttr) *exec.Cmd {
-	t.Helper()
-	bin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	if as != "" {
-		data, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Not t.TempDir(): its parent is 0700, and another user may
-		// need to run the copy.
-		dir, err := os.MkdirTemp("", "procid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		if err := os.Chmod(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		bin = filepath.Join(dir, as)
-		if err := os.WriteFile(bin, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(bin, "1000")
-	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
-}
-
 func TestCheck(t *testing.T) {
-	heddle := start(t, "heddle", nil)
+	heddle := simtest.Sleeper(t, "heddle", -1)
 	if info, err := Check(heddle.Process.Pid); err != nil || filepath.Base(info.Name()) != "heddle" {
 		t.Fatalf("a live process named heddle: %+v, %v", info, err)
 	}
-	sleep := start(t, "", nil)
+	sleep := simtest.Sleeper(t, "", -1)
 	if _, err := Check(sleep.Process.Pid); !errors.Is(err, ErrNotHeddle) {
 		t.Fatalf("sleep: err = %v, want ErrNotHeddle", err)
 	}
@@ -69,7 +32,7 @@ func TestCheck(t *testing.T) {
 // An exited child that its parent has not reaped yet still answers
 // kill(pid, 0); it is dead all the same.
 func TestCheck_ZombieIsDead(t *testing.T) {
-	z := start(t, "heddle", nil)
+	z := simtest.Sleeper(t, "heddle", -1)
 	exited := make(chan struct{})
 	w, err := procwatch.Start(z.Process.Pid, func() { close(exited) })
 	if err != nil {
@@ -94,7 +57,7 @@ func TestCheck_OtherUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to start a process as another user")
 	}
-	other := start(t, "heddle", &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}})
+	other := simtest.Sleeper(t, "heddle", 65534)
 	if _, err := Check(other.Process.Pid); !errors.Is(err, ErrOtherUser) {
 		t.Fatalf("another user's heddle: err = %v, want ErrOtherUser", err)
 	}
