@@ -62,6 +62,7 @@ func isHeddledFile(base string) bool {
 // run is one state directory's watch: look at the files whenever the
 // watcher or the pidfd says something changed, publish what differs.
 func (t *Tracker) run(stateDir string, src *fanout.Source[*Status]) {
+	src.Ready() // the first status is delivered anyway
 	var dir *fswatch.Dir
 	if stateDir != "" {
 		dir = t.w.Follow(stateDir, isHeddledFile, src.Changed)

@@ -29,10 +29,10 @@ func New[T any](run func(key string, src *Source[T])) *Set[T] {
 }
 
 // Subscribe adds fn to key's source, starting the source for the first
-// subscriber. fn is called only from the source's goroutine, so calls come
-// in order and never overlap; it must not block, and it must not call stop.
-// After stop returns, fn is not called again. On a closed Set, Subscribe
-// does nothing.
+// subscriber, and returns once the source is ready (see Source.Ready). fn
+// is called only from the source's goroutine, so calls come in order and
+// never overlap; it must not block, and it must not call stop. After stop
+// returns, fn is not called again. On a closed Set, Subscribe does nothing.
 func (s *Set[T]) Subscribe(key string, fn func(T)) (stop func()) {
 	sub := &subscriber[T]{fn: fn}
 	s.mu.Lock()
@@ -42,11 +42,12 @@ func (s *Set[T]) Subscribe(key string, fn func(T)) (stop func()) {
 	}
 	src := s.sources[key]
 	if src == nil {
-		src = &Source[T]{wake: make(chan struct{}, 1), done: make(chan struct{})}
+		src = &Source[T]{wake: make(chan struct{}, 1), done: make(chan struct{}), ready: make(chan struct{})}
 		s.sources[key] = src
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer src.Ready()
 			s.run(key, src)
 		}()
 	}
@@ -55,6 +56,7 @@ func (s *Set[T]) Subscribe(key string, fn func(T)) (stop func()) {
 	src.mu.Unlock()
 	s.mu.Unlock()
 	src.poke() // so the source can greet the newcomer
+	<-src.ready
 	var once sync.Once
 	return func() { once.Do(func() { s.unsubscribe(key, src, sub) }) }
 }
@@ -95,9 +97,11 @@ func (s *Set[T]) Close() {
 
 // Source is one key's live source, as its run function sees it.
 type Source[T any] struct {
-	wake    chan struct{} // capacity 1: a pending wake-up
-	done    chan struct{} // closed when the last subscriber leaves
-	changed atomic.Bool
+	wake      chan struct{} // capacity 1: a pending wake-up
+	done      chan struct{} // closed when the last subscriber leaves
+	ready     chan struct{} // closed by Ready
+	readyOnce sync.Once
+	changed   atomic.Bool
 
 	mu   sync.Mutex
 	subs []*subscriber[T]
@@ -116,6 +120,12 @@ func (src *Source[T]) poke() {
 	default:
 	}
 }
+
+// Ready lets Subscribe return; a source whose subscribers must not miss
+// what happens after Subscribe returns calls it once it watches (and before
+// it calls a subscriber, which might wait for the subscribing caller).
+// Sources that never call it are ready when their run returns.
+func (src *Source[T]) Ready() { src.readyOnce.Do(func() { close(src.ready) }) }
 
 // Wake is ready after Changed, or when a subscriber joins.
 func (src *Source[T]) Wake() <-chan struct{} { return src.wake }

@@ -19,6 +19,7 @@ func (c *counter) run(key string, src *Source[int]) {
 	c.started.Add(1)
 	defer c.stopped.Add(1)
 	c.srcs <- src
+	src.Ready()
 	n := 0
 	for {
 		src.Greet(n)
@@ -159,6 +160,26 @@ func TestSet_NoCallAfterStop(t *testing.T) {
 	if n := after.Load(); n != 0 {
 		t.Fatalf("%d calls after stop returned", n)
 	}
+}
+
+// Subscribe returns once the source is ready, not before.
+func TestSet_SubscribeWaitsForReady(t *testing.T) {
+	release := make(chan struct{})
+	s := New(func(key string, src *Source[int]) {
+		<-release
+		src.Ready()
+		<-src.Done()
+	})
+	defer s.Close()
+	returned := make(chan struct{})
+	go func() { s.Subscribe("k", func(int) {}); close(returned) }()
+	select {
+	case <-returned:
+		t.Fatal("Subscribe returned before the source was ready")
+	case <-time.After(20 * time.Millisecond): // the wait is what is tested
+	}
+	close(release)
+	<-returned
 }
 
 func TestSet_CloseStopsEverything(t *testing.T) {
