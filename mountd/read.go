@@ -141,7 +141,7 @@ func (ep endpoint) invalid() string {
 func checkDaemon(s *Status, ep endpoint) (state, reason, message string, livePID int) {
 	pid := s.PID
 	mounts := plural(s.Mounts, "mount")
-	_, err := procid.Check(pid)
+	info, err := procid.Check(pid)
 	switch {
 	case errors.Is(err, procid.ErrDead):
 		msg := fmt.Sprintf("the mount daemon (pid %d) is gone and left its endpoint behind", pid)
@@ -152,7 +152,7 @@ func checkDaemon(s *Status, ep endpoint) (state, reason, message string, livePID
 	case errors.Is(err, procid.ErrOtherUser):
 		return StateDenied, ReasonPidNotOurs, fmt.Sprintf("the mount daemon's endpoint names pid %d, another user's process", pid), pid
 	case errors.Is(err, procid.ErrNotHeddle):
-		return StateStale, ReasonPidNotHeddle, fmt.Sprintf("pid %d is not heddle (%v): the mount daemon's endpoint is stale", pid, err), pid
+		return StateStale, ReasonPidNotHeddle, fmt.Sprintf("pid %d is %q, not heddle: the mount daemon's endpoint is stale", pid, filepath.Base(info.Name())), pid
 	case err != nil:
 		return StateStale, ReasonProcessUnreadable, fmt.Sprintf("cannot check the mount daemon's pid %d: %v", pid, err), 0
 	}

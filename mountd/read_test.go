@@ -87,6 +87,7 @@ func check(t *testing.T, what string, got *mountd.Status, w want) {
 	if !strings.Contains(got.Message, w.msg) || strings.Contains(got.Message, "\n") {
 		t.Fatalf("%s: message %q, want one line containing %q", what, got.Message, w.msg)
 	}
+	t.Logf("%s → %s/%s: %s", what, got.State, got.Reason, got.Message)
 }
 
 func TestRead_NoEndpointIsNil(t *testing.T) {
