@@ -89,6 +89,7 @@ func profileFor(version string) (cliProfile, error) {
 	}
 	if older("0.10.3") {
 		p.idField, p.repoFormat, p.unorderedHealth, p.lockTempFail = "change_id", 2, true, false
+		p.oplog.RecordSchema = 3
 	}
 	return p, nil
 }

@@ -214,14 +214,18 @@ func TestCLI_QueryFiltersAndLimit(t *testing.T) {
 			expect(func(op *heddlev1.OperationHit) bool { return op.GetVerb() == "snapshot" }, 0)},
 		{"verbs are exact at 0.10.1", "0.10.1", []string{"--verb", "Snapshot"}, nil},
 		{"actor", "0.13.0", []string{"--limit", "0", "--actor", "ada@example.com"},
-			expect(func(op *heddlev1.OperationHit) bool { return notCheckpoint(op) && op.GetActorEmail() == "ada@example.com" }, 0)},
+			expect(func(op *heddlev1.OperationHit) bool {
+				return notCheckpoint(op) && op.GetActorEmail() == "ada@example.com"
+			}, 0)},
 		{"thread matches only hits that have one", "0.13.0", []string{"--limit", "0", "--thread", "main"},
 			expect(func(op *heddlev1.OperationHit) bool {
 				return notCheckpoint(op) && op.GetThread() == "main" && !slices.Contains(verbsWithoutThread, op.GetVerb())
 			}, 0)},
 		{"since and until, RFC 3339, inclusive", "0.13.0",
 			[]string{"--limit", "0", "--since", "2026-01-01T00:10:00Z", "--until", "2026-01-01T00:20:00+00:00"},
-			expect(func(op *heddlev1.OperationHit) bool { return notCheckpoint(op) && op.GetSeq() >= 10 && op.GetSeq() <= 20 }, 0)},
+			expect(func(op *heddlev1.OperationHit) bool {
+				return notCheckpoint(op) && op.GetSeq() >= 10 && op.GetSeq() <= 20
+			}, 0)},
 		{"symbol filter always answers nothing", "0.13.0", []string{"--symbol", Symbols[0]}, nil},
 		{"signal filter always answers nothing", "0.10.1", []string{"--signal", "novelty"}, nil},
 		{"global flags may follow the verb", "0.13.0", []string{"--limit", "2", "--no-color", "-v"}, expect(notCheckpoint, 2)},

@@ -21,7 +21,7 @@ type liveLog struct {
 	rec       LogRecord
 	log       *slog.Logger
 
-	mu   sync.Mutex // guards key and ops
+	mu   sync.Mutex   // guards key and ops
 	key  [2]headerKey // manifest, oplog.bin at the last load
 	ops  []*heddlev1.OperationHit
 	good bool // ops reflects key

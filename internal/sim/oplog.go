@@ -37,25 +37,30 @@ import (
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
 )
 
-// OplogFormat is how a heddle release publishes its oplog.
-type OplogFormat int
+// OplogFormat is how a heddle release publishes its oplog: renaming a new
+// oplog.bin over the old one (V4, v0.10.1–v0.11.x) or a new segment and
+// manifest (V5, v0.12.0 on), and the record schema its containers declare
+// (3 at v0.10.1, 4 from v0.10.3).
+type OplogFormat struct {
+	Manifest     bool
+	RecordSchema uint32
+}
 
-const (
-	OplogV4 OplogFormat = 4 // heddle v0.10.1–v0.11.x: oplog.bin renamed over
-	OplogV5 OplogFormat = 5 // heddle v0.12.0 and later: segment + oplog.manifest
+var (
+	OplogV4 = OplogFormat{Manifest: false, RecordSchema: 4} // v0.10.3–v0.11.x (v0.10.1: schema 3)
+	OplogV5 = OplogFormat{Manifest: true, RecordSchema: 4}  // v0.12.0 and later
 )
 
-// On-disk constants (heddle-cli-facts §5; the V4 version and record schema
-// numbers are v0.10.1's, read from heddle's source).
+// On-disk constants (heddle-cli-facts §5; the container version, read from
+// heddle's source, is 4 in every release from v0.10.1 to v0.14.0).
 const (
-	containerMagic        = "LMOPLOG\x00"
-	containerVersion      = 4
-	containerRecordSchema = 3
-	containerHeaderLen    = 8 + 4 + 4 + 8 + 8
-	manifestMagic         = "HDOPV5\x00\x00"
-	manifestVersion       = 2
-	maxManifestSegments   = 64
-	simPayloadMarker      = "heddle-sim oplog 1\n"
+	containerMagic      = "LMOPLOG\x00"
+	containerVersion    = 4
+	containerHeaderLen  = 8 + 4 + 4 + 8 + 8
+	manifestMagic       = "HDOPV5\x00\x00"
+	manifestVersion     = 2
+	maxManifestSegments = 64
+	simPayloadMarker    = "heddle-sim oplog 1\n"
 	// unlistedSweepAge is how old a container no manifest lists must be
 	// before an append removes it (heddle waits at least 60 s, so readers
 	// holding the previous manifest can still open what it lists).
@@ -263,11 +268,11 @@ func readCapped(path string) ([]byte, error) {
 
 // encodeContainer is a V4 container header for count entries up to head,
 // then heddle-sim's payload.
-func encodeContainer(count, head uint64, entries []Entry) []byte {
+func encodeContainer(f OplogFormat, count, head uint64, entries []Entry) []byte {
 	var b bytes.Buffer
 	b.WriteString(containerMagic)
 	b.Write(binary.LittleEndian.AppendUint32(nil, containerVersion))
-	b.Write(binary.LittleEndian.AppendUint32(nil, containerRecordSchema))
+	b.Write(binary.LittleEndian.AppendUint32(nil, f.RecordSchema))
 	b.Write(binary.LittleEndian.AppendUint64(nil, count))
 	b.Write(binary.LittleEndian.AppendUint64(nil, head))
 	b.WriteString(simPayloadMarker)
@@ -429,17 +434,14 @@ func AppendOperations(heddleDir string, format OplogFormat, count int, override 
 		return 0, fmt.Errorf("create oplog dir: %w", err)
 	}
 	newHead := head + uint64(count)
-	switch format {
-	case OplogV4:
-		if st.manifest != nil {
-			return 0, errors.New("the oplog has a V5 manifest: a V4 (pre-0.12) writer cannot append to it")
-		}
-		all := append(st.entries, added...)
-		return newHead, writeAtomic(OplogBinPath(heddleDir), encodeContainer(newHead, newHead, all))
-	case OplogV5:
-		return newHead, publishV5(heddleDir, rec, st, added, newHead)
+	if format.Manifest {
+		return newHead, publishV5(heddleDir, format, rec, st, added, newHead)
 	}
-	return 0, fmt.Errorf("unknown oplog format %d", format)
+	if st.manifest != nil {
+		return 0, errors.New("the oplog has a V5 manifest: a V4 (pre-0.12) writer cannot append to it")
+	}
+	all := append(st.entries, added...)
+	return newHead, writeAtomic(OplogBinPath(heddleDir), encodeContainer(format, newHead, newHead, all))
 }
 
 func cmpOr(a, b string) string {
@@ -452,7 +454,7 @@ func cmpOr(a, b string) string {
 // publishV5 writes the added entries as a new level-0 segment, merging equal
 // levels at the tail like a binary counter (so a manifest lists at most
 // log2(appends) segments), then swaps in a manifest that lists it.
-func publishV5(heddleDir string, rec LogRecord, st oplogState, added []Entry, newHead uint64) error {
+func publishV5(heddleDir string, f OplogFormat, rec LogRecord, st oplogState, added []Entry, newHead uint64) error {
 	dir := OplogDir(heddleDir)
 	m := manifest{}
 	if st.manifest != nil {
@@ -466,7 +468,7 @@ func publishV5(heddleDir string, rec LogRecord, st oplogState, added []Entry, ne
 		m = manifest{entryCount: count, headID: count, base: "oplog.bin"}
 		if _, err := os.Stat(OplogBinPath(heddleDir)); errors.Is(err, fs.ErrNotExist) {
 			m.base = fmt.Sprintf("oplog.segments/base-%020d-g%020d.bin", count, 0)
-			if err := writeContainerFile(dir, m.base, encodeContainer(count, count, st.entries)); err != nil {
+			if err := writeContainerFile(dir, m.base, encodeContainer(f, count, count, st.entries)); err != nil {
 				return err
 			}
 		}
@@ -485,7 +487,7 @@ func publishV5(heddleDir string, rec LogRecord, st oplogState, added []Entry, ne
 	}
 	start := carry[0].ID
 	rel := fmt.Sprintf("oplog.segments/segment-l%02d-%020d-%020d-g%020d.bin", level, start, newHead, m.generation)
-	if err := writeContainerFile(dir, rel, encodeContainer(uint64(len(carry)), newHead, carry)); err != nil {
+	if err := writeContainerFile(dir, rel, encodeContainer(f, uint64(len(carry)), newHead, carry)); err != nil {
 		return err
 	}
 	m.segments = append(m.segments, segmentRef{level: level, path: rel})

@@ -138,8 +138,9 @@ func TestAppend_V4RenamesOverOplogBin(t *testing.T) {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
-	if string(data[:8]) != "LMOPLOG\x00" || le.Uint32(data[8:12]) != 4 || le.Uint64(data[16:24]) != 8 || le.Uint64(data[24:32]) != 8 {
-		t.Fatalf("oplog.bin header = % x; want LMOPLOG, version 4, entry_count 8, head_id 8", data[:32])
+	if string(data[:8]) != "LMOPLOG\x00" || le.Uint32(data[8:12]) != 4 || le.Uint32(data[12:16]) != 4 ||
+		le.Uint64(data[16:24]) != 8 || le.Uint64(data[24:32]) != 8 {
+		t.Fatalf("oplog.bin header = % x; want LMOPLOG, version 4, record schema 4, entry_count 8, head_id 8", data[:32])
 	}
 	if !replaced(t, OplogBinPath(dir), first) {
 		t.Fatal("oplog.bin was rewritten in place; heddle renames a new file over it")
