@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // readVerbs are the only commands run in a repository: heddle's read verbs
@@ -136,7 +137,7 @@ func (r *Runner) execute(ctx context.Context, opts Options, sem chan struct{}, c
 	switch {
 	case stdout.overflowed():
 		return result{}, &Error{Kind: KindTooLarge,
-			Message: fmt.Sprintf("heddle %s printed more than %d MiB", verbOf(c.args), c.maxStdout>>20),
+			Message: fmt.Sprintf("heddle %s printed more than %s", verbOf(c.args), sizeOf(c.maxStdout)),
 			Hint:    "narrow the query (sinceSecs, untilSecs, filters)"}
 	case ctx.Err() != nil:
 		return result{}, contextError(ctx, opts, budget, c, "")
@@ -184,6 +185,13 @@ func killGroup(pid int) error {
 		return nil
 	}
 	return err
+}
+
+func sizeOf(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func verbOf(args []string) string {
@@ -239,9 +247,9 @@ func exitError(c command, exitErr *exec.ExitError, stderr []byte) *Error {
 	}
 	detail := lastLine(stderr)
 	if env, ok := findEnvelope(stderr); ok {
-		detail, e.CLIKind = env.Error, env.Kind
+		detail, e.CLIKind = oneLine(env.Error), oneLine(env.Kind)
 		if env.Hint != "" {
-			e.Hint = env.Hint
+			e.Hint = oneLine(env.Hint)
 		}
 	}
 	e.Message = fmt.Sprintf("heddle %s %s", verb, what)
@@ -251,13 +259,17 @@ func exitError(c command, exitErr *exec.ExitError, stderr []byte) *Error {
 	return e
 }
 
+// maxDetail caps what of heddle's stderr goes into a message.
+const maxDetail = 300
+
 func lastLine(b []byte) string {
 	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	last := strings.TrimSpace(string(lines[len(lines)-1]))
-	if len(last) > 300 {
-		last = last[:300] + "…"
-	}
-	return last
+	return oneLine(string(lines[len(lines)-1]))
+}
+
+// oneLine makes untrusted text from heddle fit a one-line message.
+func oneLine(s string) string {
+	return clip.String(strings.Join(strings.Fields(s), " "), maxDetail)
 }
 
 var errTooLarge = errors.New("stdout larger than the limit")
