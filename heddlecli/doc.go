@@ -9,6 +9,7 @@
 //	r.SetOptions(opts)                       // a new setting forgets the CLI found
 //	info, err := r.Info(ctx)                 // the CLI found: Path, Version (`heddle --version`)
 //	info, err = r.Refresh(ctx)               // look again and re-run --version
+//	info, ok := r.Known()                    // what Info would say, without running anything
 //	ops, err := r.Operations(ctx, target, q) // heddle query: newest first, the most recent q.Limit
 //	sh, err := r.SignalHealth(ctx, target, window) // heddle review health
 //	hooks, err := r.Hooks(ctx, target)       // heddle hook list

@@ -264,6 +264,9 @@ func TestHooks_InstalledScripts(t *testing.T) {
 func TestInfo_VersionOncePerBinary(t *testing.T) {
 	cli := simtest.InstallCLI(t, "0.10.1")
 	r := runner(cli, Options{})
+	if _, ok := r.Known(); ok {
+		t.Fatal("Known before any --version run")
+	}
 	for range 3 {
 		info, err := r.Info(testCtx(t))
 		if err != nil || info.Path != cli.Path || info.Version != "0.10.1" {
@@ -272,6 +275,9 @@ func TestInfo_VersionOncePerBinary(t *testing.T) {
 	}
 	if n := len(cli.Calls(t)); n != 1 {
 		t.Fatalf("--version ran %d times for one binary, want once", n)
+	}
+	if info, ok := r.Known(); !ok || info.Version != "0.10.1" || len(cli.Calls(t)) != 1 {
+		t.Fatalf("Known = %+v, %t (it must not run the CLI)", info, ok)
 	}
 	if _, err := r.Refresh(testCtx(t)); err != nil {
 		t.Fatal(err)
