@@ -54,10 +54,39 @@ local function find_buf(prefix)
   end
 end
 
+-- The heddle-ls processes this Neovim runs (its children named heddle-ls):
+-- 0.11's client has no rpc.pid, /proc has the answer on every version.
+local function server_pids()
+  local me, out = vim.fn.getpid(), {}
+  for _, pid in ipairs(vim.fn.readdir('/proc')) do
+    local stat = tonumber(pid) and io.open('/proc/' .. pid .. '/stat')
+    if stat then
+      local line = stat:read('*l') or ''
+      stat:close()
+      local comm, ppid = line:match('^%d+ %((.-)%) %S+ (%d+)')
+      if comm == 'heddle-ls' and tonumber(ppid) == me then
+        table.insert(out, tonumber(pid))
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
 local latencies = {}
+local pid_a
 
 t.run(function()
   local notes = t.capture_notify()
+  -- Every LspAttach, to prove the plugin's clients attach to no buffer.
+  local lsp_attached = {}
+  if t.has_08 then
+    vim.api.nvim_create_autocmd('LspAttach', { callback = function(args) table.insert(lsp_attached, args) end })
+  end
+  local status_events = {}
+  vim.api.nvim_create_autocmd('User', { pattern = 'HeddleStatus', callback = function(args)
+    table.insert(status_events, args.data or { root = vim.g.heddle_status_root })
+  end })
   start_sim(A)
   require('heddle').setup({ cmd = { LS } })
   vim.o.laststatus = 2
@@ -74,6 +103,33 @@ t.run(function()
     local st = require('heddle').status()
     t.eq('ready', st.state, 'status().state')
     t.eq(A, st.root, 'status().root')
+  end)
+
+  t.case('the client attaches to no buffer: no LspAttach, no client on the buffer; b:heddle_root is set', function()
+    local c = assert(require('heddle.client').get(A), 'no client for A')
+    t.eq(false, vim.lsp.buf_is_attached(0, c.id), 'buffer attached')
+    t.eq(0, #lsp_attached, 'LspAttach events: ' .. vim.inspect(lsp_attached))
+    t.eq(A, vim.b.heddle_root, 'b:heddle_root')
+    t.eq(1, #server_pids(), 'one heddle-ls process')
+  end)
+
+  t.case('the server runs at --log-level warn', function()
+    local c = require('heddle.client').get(A)
+    t.eq({ LS, '--log-level', 'warn' }, c.config.cmd, 'cmd')
+  end)
+
+  t.case('User HeddleStatus fired for A on its way to ready (with data on 0.8+)', function()
+    local last
+    for _, e in ipairs(status_events) do
+      if e.root == A then
+        last = e
+      end
+    end
+    assert(last, 'no User HeddleStatus for A: ' .. vim.inspect(status_events))
+    if t.has_08 then
+      t.eq('ready', last.status.state, 'data.status.state')
+      t.eq('ready', last.state, 'data.state')
+    end
   end)
 
   t.case('experimental/serverStatus arrives (the client declared the capability)', function()
@@ -158,6 +214,7 @@ t.run(function()
     end
     t.eq(buf, vim.api.nvim_get_current_buf(), 'ops buffer is shown')
     t.eq('nofile', vim.bo[buf].buftype, 'scratch')
+    t.eq(false, vim.bo[buf].buflisted, 'report buffers are unlisted')
     vim.cmd('close')
   end)
 
@@ -253,8 +310,26 @@ t.run(function()
     vim.cmd('close')
   end)
 
-  t.case('a file in a second repo gets its own client and status', function()
+  t.case('a command in a repository whose server is still starting waits for its first status, without blocking', function()
     start_sim(B)
+    t.eq(1, #server_pids(), 'only A has a server yet')
+    pid_a = server_pids()[1]
+    vim.cmd('edit ' .. B .. '/other.txt')
+    t.eq('heddle:connecting', t.statusline():match('heddle:%S+'), 'B is connecting')
+    vim.cmd('HeddleOps 2')
+    -- The command has returned; the server has not even initialised.
+    t.eq(nil, find_buf('heddle://ops' .. B), 'an ops buffer before the server answered')
+    local buf
+    t.wait(TIMEOUT, function()
+      buf = find_buf('heddle://ops' .. B)
+      return buf and #buf_lines(buf) == 2
+    end, function()
+      return 'ops buffer for B: ' .. vim.inspect(buf and buf_lines(buf)) .. ' notes: ' .. vim.inspect(notes)
+    end)
+    vim.cmd('close')
+  end)
+
+  t.case('a file in a second repo gets its own client and status', function()
     vim.cmd('edit ' .. B .. '/other.txt')
     t.wait(TIMEOUT, function()
       return t.statusline():find('heddle:ready', 1, true)
@@ -265,16 +340,20 @@ t.run(function()
     assert(ca and cb and ca.id ~= cb.id, 'want two clients')
     t.eq(2, #require('heddle.client').all(), 'clients')
     t.eq(B, require('heddle').status(B).root, 'B status root')
-    -- A buffer in A's repo reuses A's client.
+    -- A buffer in A's repo reuses A's client (and, as every buffer, is
+    -- not attached to it: item 3 of issue 13).
     vim.cmd('edit ' .. A .. '/third.txt')
-    t.eq(true, vim.lsp.buf_is_attached(0, ca.id), 'A buffer attached to the A client')
+    t.eq(A, vim.b.heddle_root, 'A buffer knows its root')
+    t.eq(ca.id, require('heddle.client').for_buf(0).id, 'A buffer uses the A client')
+    t.eq(false, vim.lsp.buf_is_attached(0, ca.id), 'and is not attached to it')
     t.eq(2, #require('heddle.client').all(), 'still two clients')
+    t.eq(2, #server_pids(), 'two heddle-ls processes')
   end)
 
   t.case('a crashed heddle-ls shows heddle:off; :HeddleRefresh starts a new one for that repo', function()
     local ca = require('heddle.client').get(A)
     local cb = require('heddle.client').get(B)
-    uv.kill(ca.rpc.pid, 'sigkill')
+    uv.kill(assert(pid_a, 'no pid recorded for A'), 'sigkill')
     t.wait(TIMEOUT, function()
       return t.statusline():find('heddle:off', 1, true)
     end, function()
@@ -332,12 +411,62 @@ t.run(function()
     local hint = require('heddle').status(A).hint
     assert(hint and hint ~= '', 'stopped status has no hint')
     vim.cmd('checkhealth heddle')
-    local text = table.concat(buf_lines(0), '\n')
+    local text = t.health_text()
     t.contains(text, 'OK: ' .. B .. ': ready', 'checkhealth')
     t.contains(text, 'WARNING: ' .. A .. ': stopped', 'checkhealth')
     t.contains(text, hint, 'checkhealth advice')
     t.contains(text, 'OK: heddle-ls', 'server version line')
     vim.cmd('tabclose')
+  end)
+
+  t.case(':HeddleRestart gives the repository a new server, the old one ends', function()
+    vim.cmd('edit ' .. B .. '/other.txt')
+    local old = require('heddle.client').get(B)
+    local pids = server_pids()
+    vim.cmd('HeddleRestart')
+    local new
+    t.wait(TIMEOUT, function()
+      new = require('heddle.client').get(B)
+      return new and new.id ~= old.id and t.statusline():find('heddle:ready', 1, true)
+    end, function()
+      return 'statusline B after restart: ' .. t.statusline()
+    end)
+    t.wait(TIMEOUT, function()
+      return #server_pids() == #pids and not vim.deep_equal(server_pids(), pids)
+    end, function()
+      return 'heddle-ls processes before ' .. vim.inspect(pids) .. ', now ' .. vim.inspect(server_pids())
+    end)
+  end)
+
+  local log_path = vim.lsp.get_log_path()
+  t.case('lsp.log holds none of the server\'s info lines (--log-level warn)', function()
+    -- 0.11 creates lsp.log only for its first line: no file, nothing logged.
+    if vim.fn.filereadable(log_path) == 1 then
+      local log = table.concat(vim.fn.readfile(log_path), '\n')
+      assert(not log:find('level=INFO', 1, true), 'info lines in lsp.log: ' .. log:sub(1, 2000))
+    end
+  end)
+
+  t.case(":HeddleLog opens the server's log (Neovim's lsp.log by default), or says there is none yet", function()
+    local n0, buf0 = #notes, vim.api.nvim_get_current_buf()
+    vim.cmd('HeddleLog')
+    if vim.fn.filereadable(log_path) == 1 then
+      t.eq(vim.fn.resolve(log_path), vim.fn.resolve(vim.api.nvim_buf_get_name(0)), 'log buffer')
+      vim.cmd('close')
+    else
+      t.eq(buf0, vim.api.nvim_get_current_buf(), 'no window opened')
+      t.contains(notes[n0 + 1] and notes[n0 + 1].msg, 'no log yet at ' .. log_path, 'message')
+    end
+  end)
+
+  t.case("every notification of the plugin has the title 'heddle'", function()
+    assert(#notes > 0, 'no notifications')
+    for _, n in ipairs(notes) do
+      -- Neovim's own: "Client 1 quit with exit code 0 and signal 9" (the crash case).
+      if not n.msg:match('^Client .* quit with exit code') then
+        t.eq('heddle', n.opts and n.opts.title, 'title of ' .. vim.inspect(n.msg))
+      end
+    end
   end)
 
   for repo, pid in pairs(sims) do

@@ -46,14 +46,29 @@ function M.statusline()
   return vim.api.nvim_eval_statusline(vim.o.statusline, { fillchar = ' ' }).str
 end
 
---- Captures vim.notify calls into a list of {msg, level}.
+--- Captures vim.notify calls into a list of {msg, level, opts}.
 function M.capture_notify()
   local notes = {}
-  vim.notify = function(msg, level)
-    table.insert(notes, { msg = msg, level = level })
+  vim.notify = function(msg, level, opts)
+    table.insert(notes, { msg = msg, level = level, opts = opts })
   end
   return notes
 end
+
+--- The current buffer's text after :checkhealth, with 0.10+'s markers
+--- ('- ✅ OK x') spelt as 0.7's ('- OK: x'), so one assertion fits both.
+function M.health_text()
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  for _, pair in ipairs({ { '✅ OK ', 'OK: ' }, { '⚠️ WARNING ', 'WARNING: ' }, { '❌ ERROR ', 'ERROR: ' } }) do
+    text = text:gsub(vim.pesc(pair[1]), pair[2])
+  end
+  -- 0.10+ writes INFO lines without a marker: '- x'; 0.7: '- INFO: x'.
+  text = text:gsub('%- INFO: ', '- ')
+  return text
+end
+
+M.has_08 = vim.fn.has('nvim-0.8') == 1
+M.has_011 = vim.fn.has('nvim-0.11') == 1
 
 --- Ends the suite: prints the tally and exits non-zero on any failure.
 function M.finish(extra)
