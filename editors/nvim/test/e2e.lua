@@ -5,72 +5,15 @@
 local t = require('test_helpers')
 local uv = vim.uv or vim.loop
 
-local LS, SIM = assert(os.getenv('HEDDLE_LS')), assert(os.getenv('HEDDLE_SIM'))
+local LS = assert(os.getenv('HEDDLE_LS'))
 local A, B = assert(os.getenv('REPO_A')), assert(os.getenv('REPO_B'))
-local TIMEOUT = 10000
+local TIMEOUT = t.TIMEOUT
 
-local function pidfile(repo)
-  return repo .. '/.heddle/sockets/grpc.pid'
-end
-
-local function exists(path)
-  return uv.fs_stat(path) ~= nil
-end
-
--- Starts heddle-sim for a repo and waits for its socket; returns its pid.
-local sims = {}
-local function start_sim(repo)
-  local job = vim.fn.jobstart({ SIM, '--repo', repo, '--log-level', 'warn' })
-  assert(job > 0, 'jobstart heddle-sim failed: ' .. job)
-  local pid = vim.fn.jobpid(job)
-  sims[repo] = pid
-  t.wait(TIMEOUT, function()
-    return exists(repo .. '/.heddle/sockets/grpc.sock')
-  end, 'heddle-sim never made its socket in ' .. repo)
-  return pid
-end
-
--- SIGINT: heddle-sim stops cleanly and removes its pidfile and socket.
-local function stop_sim(repo)
-  local pid = assert(sims[repo], 'no sim for ' .. repo)
-  uv.kill(pid, 'sigint')
-  sims[repo] = nil
-  return pid
-end
+local start_sim, stop_sim = t.start_sim, t.stop_sim
+local buf_lines, find_buf, server_pids = t.buf_lines, t.find_buf, t.server_pids
 
 local function ms_since(t0)
   return (uv.hrtime() - t0) / 1e6
-end
-
-local function buf_lines(buf)
-  return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
-end
-
-local function find_buf(prefix)
-  for _, b in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_get_name(b):sub(1, #prefix) == prefix then
-      return b
-    end
-  end
-end
-
--- The heddle-ls processes this Neovim runs (its children named heddle-ls):
--- 0.11's client has no rpc.pid, /proc has the answer on every version.
-local function server_pids()
-  local me, out = vim.fn.getpid(), {}
-  for _, pid in ipairs(vim.fn.readdir('/proc')) do
-    local stat = tonumber(pid) and io.open('/proc/' .. pid .. '/stat')
-    if stat then
-      local line = stat:read('*l') or ''
-      stat:close()
-      local comm, ppid = line:match('^%d+ %((.-)%) %S+ (%d+)')
-      if comm == 'heddle-ls' and tonumber(ppid) == me then
-        table.insert(out, tonumber(pid))
-      end
-    end
-  end
-  table.sort(out)
-  return out
 end
 
 local latencies = {}
@@ -469,10 +412,7 @@ t.run(function()
     end
   end)
 
-  for repo, pid in pairs(sims) do
-    uv.kill(pid, 'sigint')
-    sims[repo] = nil
-  end
+  t.stop_all_sims()
   require('heddle.client').stop()
   t.log(('LATENCY (SIGINT or spawn -> statusline text changed) ready->stopped %.1f ms; stopped->ready %.1f ms'
     .. ' from spawning heddle-sim (%.1f ms after its socket appeared); second ready->stopped %.1f ms')

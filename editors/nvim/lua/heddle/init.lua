@@ -19,22 +19,15 @@ end
 
 -- Clients of heddle-ls that attach to buffers (vim.lsp.enable, lspconfig)
 -- tell the plugin about themselves here (0.8+): the buffer learns its root,
--- and a client that spoke before the plugin listened is asked once.
+-- and the plugin's handlers take the client's notifications from now on.
+-- (No heddle.status here: during the server's first probe it re-probes,
+-- and that disturbs queries in flight.)
 local function on_lsp_attach(args)
   local client_mod = require('heddle.client')
   local c = vim.lsp.get_client_by_id(args.data and args.data.client_id or -1)
-  if not client_mod.is_heddle(c) then
-    return
-  end
-  client_mod.install_global_handlers()
-  M.on_attach(c, args.buf)
-  local dir = client_mod.client_root(c)
-  if dir and status.get(dir) == nil then
-    client_mod.execute(c, 'heddle.status', { vim.uri_from_fname(dir) }, function(err, result)
-      if not err and type(result) == 'table' and result[1] then
-        status.update(dir, result[1], c.id)
-      end
-    end)
+  if client_mod.is_heddle(c) then
+    client_mod.install_global_handlers()
+    M.on_attach(c, args.buf)
   end
 end
 

@@ -70,6 +70,80 @@ end
 M.has_08 = vim.fn.has('nvim-0.8') == 1
 M.has_011 = vim.fn.has('nvim-0.11') == 1
 
+M.TIMEOUT = 10000
+local uv = vim.uv or vim.loop
+
+-- repo -> pid of the heddle-sim started for it.
+M.sims = {}
+
+--- Starts heddle-sim ($HEDDLE_SIM) for a repo and waits for its socket;
+--- returns its pid.
+function M.start_sim(repo)
+  local job = vim.fn.jobstart({ assert(os.getenv('HEDDLE_SIM')), '--repo', repo, '--log-level', 'warn' })
+  assert(job > 0, 'jobstart heddle-sim failed: ' .. job)
+  local pid = vim.fn.jobpid(job)
+  M.sims[repo] = pid
+  M.wait(M.TIMEOUT, function()
+    return uv.fs_stat(repo .. '/.heddle/sockets/grpc.sock') ~= nil
+  end, 'heddle-sim never made its socket in ' .. repo)
+  return pid
+end
+
+--- SIGINT: heddle-sim stops cleanly and removes its pidfile and socket.
+function M.stop_sim(repo)
+  local pid = assert(M.sims[repo], 'no sim for ' .. repo)
+  uv.kill(pid, 'sigint')
+  M.sims[repo] = nil
+  return pid
+end
+
+function M.stop_all_sims()
+  for repo in pairs(M.sims) do
+    M.stop_sim(repo)
+  end
+end
+
+function M.buf_lines(buf)
+  return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+end
+
+--- The first buffer whose name starts with `prefix`, or nil.
+function M.find_buf(prefix)
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b):sub(1, #prefix) == prefix then
+      return b
+    end
+  end
+end
+
+--- The heddle-ls processes this Neovim runs (its children named heddle-ls),
+--- sorted: 0.11's client has no rpc.pid, /proc has the answer everywhere.
+function M.server_pids()
+  local me, out = vim.fn.getpid(), {}
+  for _, pid in ipairs(vim.fn.readdir('/proc')) do
+    local stat = tonumber(pid) and io.open('/proc/' .. pid .. '/stat')
+    if stat then
+      local line = stat:read('*l') or ''
+      stat:close()
+      local comm, ppid = line:match('^%d+ %((.-)%) %S+ (%d+)')
+      if comm == 'heddle-ls' and tonumber(ppid) == me then
+        table.insert(out, tonumber(pid))
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- Waits until the current window's statusline contains `text`.
+function M.wait_statusline(text)
+  M.wait(M.TIMEOUT, function()
+    return M.statusline():find(text, 1, true)
+  end, function()
+    return 'statusline: ' .. M.statusline() .. ' (want ' .. text .. ')'
+  end)
+end
+
 --- Ends the suite: prints the tally and exits non-zero on any failure.
 function M.finish(extra)
   log(('%d passed, %d failed%s'):format(M.passed, M.failed, extra or ''))
