@@ -191,6 +191,42 @@ t.run(function()
     vim.cmd('close')
   end)
 
+  t.case('heddle/operationsChanged reloads an ops buffer on screen in place, a hidden one when shown again', function()
+    local ca = require('heddle.client').get(A)
+    local changed = require('heddle.client').handlers['heddle/operationsChanged']
+    local events = {}
+    local au = vim.api.nvim_create_autocmd('User', { pattern = 'HeddleOperations', callback = function(args)
+      table.insert(events, args.data or { root = vim.g.heddle_operations_root })
+    end })
+    vim.cmd('HeddleOps 5')
+    local buf
+    t.wait(TIMEOUT, function()
+      buf = find_buf('heddle://ops' .. A)
+      return buf and #buf_lines(buf) == 5
+    end, 'no ops buffer')
+    local win = vim.fn.bufwinid(buf)
+    vim.api.nvim_win_set_cursor(win, { 3, 0 })
+    local seq3 = vim.b[buf].heddle_ops[3].seq
+    local gen = vim.b[buf].heddle_ops_generation
+    vim.cmd('wincmd p') -- on screen, not focused
+    changed(nil, { folder = vim.uri_from_fname(A), headId = 1 }, { client_id = ca.id })
+    t.wait(TIMEOUT, function()
+      return vim.b[buf].heddle_ops_generation == gen + 1
+    end, 'the visible ops buffer did not reload')
+    t.eq(seq3, vim.b[buf].heddle_ops[vim.api.nvim_win_get_cursor(win)[1]].seq, 'cursor on the same operation')
+    t.eq(A, events[1] and events[1].root, 'User HeddleOperations root')
+    vim.api.nvim_win_close(win, false)
+    changed(nil, { folder = vim.uri_from_fname(A) }, { client_id = ca.id })
+    t.eq(true, vim.b[buf].heddle_ops_stale, 'hidden: marked stale')
+    vim.cmd('sbuffer ' .. buf)
+    t.wait(TIMEOUT, function()
+      return vim.b[buf].heddle_ops_generation == gen + 2
+    end, 'the ops buffer did not reload when shown again')
+    t.eq(false, vim.b[buf].heddle_ops_stale, 'no longer stale')
+    vim.api.nvim_del_autocmd(au)
+    vim.cmd('close')
+  end)
+
   t.case(':HeddleStatus shows the daemon state through vim.notify', function()
     local n0 = #notes
     vim.cmd('HeddleStatus')
