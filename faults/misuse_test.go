@@ -12,6 +12,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 const promptly = 2 * time.Second
@@ -29,7 +30,7 @@ func expectError(t *testing.T, m lsptest.Message, code int, what string) {
 func TestMisuse_Lifecycle(t *testing.T) {
 	repo := newRepo(t)
 	srv := lsptest.Start(t)
-	m, took := srv.ExecuteCommand(promptly, lsp.CmdStatus)
+	m, took := srv.ExecuteCommand(promptly, protocol.CmdStatus)
 	expectError(t, m, -32002, "executeCommand before initialize")
 	if took > promptly {
 		t.Errorf("took %v", took)
@@ -41,8 +42,8 @@ func TestMisuse_Lifecycle(t *testing.T) {
 		"added": []any{map[string]string{"uri": uri(repo), "name": "x"}}}})
 
 	srv.Initialize([]string{}, nil)
-	m, _ = srv.ExecuteCommand(promptly, lsp.CmdStatus)
-	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 0 {
+	m, _ = srv.ExecuteCommand(promptly, protocol.CmdStatus)
+	if got := lsptest.Decode[[]protocol.StatusParams](t, m); len(got) != 0 {
 		t.Errorf("a folder added before initialize was kept: %+v", got)
 	}
 	m, _ = srv.Request(promptly, "initialize", map[string]any{"capabilities": map[string]any{}})
@@ -67,14 +68,14 @@ func TestMisuse_Lifecycle(t *testing.T) {
 	if err := srv.WriteBytes([]byte("garbage without any header\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	m, _ = srv.ExecuteCommand(promptly, lsp.CmdStatus)
-	lsptest.Decode[[]lsp.StatusParams](t, m)
+	m, _ = srv.ExecuteCommand(promptly, protocol.CmdStatus)
+	lsptest.Decode[[]protocol.StatusParams](t, m)
 
 	m, _ = srv.Request(promptly, "shutdown", nil)
 	if m.Error != nil {
 		t.Fatalf("shutdown: %s", m.Raw)
 	}
-	m, _ = srv.ExecuteCommand(promptly, lsp.CmdStatus)
+	m, _ = srv.ExecuteCommand(promptly, protocol.CmdStatus)
 	expectError(t, m, -32600, "executeCommand after shutdown")
 	m, _ = srv.Request(promptly, "shutdown", nil)
 	expectError(t, m, -32600, "second shutdown")
@@ -190,8 +191,8 @@ func TestMisuse_InvalidUTF8BeforeHeader(t *testing.T) {
 	if err := s.srv.WriteBytes([]byte("\xfe\xfe\xfe\xfe\xfe\xfe\xfe\xfeContent-Length:\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := s.srv.ExecuteCommand(promptly, lsp.CmdStatus)
-	lsptest.Decode[[]lsp.StatusParams](t, m)
+	m, _ := s.srv.ExecuteCommand(promptly, protocol.CmdStatus)
+	lsptest.Decode[[]protocol.StatusParams](t, m)
 	if !s.srv.Alive() {
 		t.Fatalf("heddle-ls died: %s", s.srv.Stderr())
 	}

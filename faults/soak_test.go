@@ -21,6 +21,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 const (
@@ -138,11 +139,11 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 				deadline := statusDeadline
 				switch rng.IntN(4) {
 				case 0:
-					cmd = lsp.CmdStatus
+					cmd = protocol.CmdStatus
 				case 1:
-					cmd, args, deadline = lsp.CmdRefresh, []any{f}, 4*time.Second
+					cmd, args, deadline = protocol.CmdRefresh, []any{f}, 4*time.Second
 				default:
-					cmd, args, deadline = lsp.CmdOperations, []any{f, map[string]any{"limit": 3}}, 2*time.Second+queryMargin
+					cmd, args, deadline = protocol.CmdOperations, []any{f, map[string]any{"limit": 3}}, 2*time.Second+queryMargin
 				}
 				began := time.Now()
 				id := p.Call("workspace/executeCommand", map[string]any{"command": cmd, "arguments": args})
@@ -199,8 +200,8 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 	}
 	// Every folder ends where its last cycle left it.
 	for i, u := range uris {
-		m, _ := p.ExecuteCommand(statusDeadline, lsp.CmdStatus, u)
-		st := lsptest.Decode[[]lsp.StatusParams](t, m)[0]
+		m, _ := p.ExecuteCommand(statusDeadline, protocol.CmdStatus, u)
+		st := lsptest.Decode[[]protocol.StatusParams](t, m)[0]
 		if st.State != "stopped" && st.State != "stale" {
 			t.Errorf("folder %d ends %s/%s", i, st.State, st.Reason)
 		}
@@ -256,7 +257,7 @@ func soakCycle(t *testing.T, p *inProcess, repo, folder string, i int) bool {
 		}
 		want = "stopped"
 	}
-	if _, ok := p.WaitStatus(mark, folder, stateTimeout, func(s lsp.StatusParams) bool { return s.State == want }); !ok {
+	if _, ok := p.WaitStatus(mark, folder, stateTimeout, func(s protocol.StatusParams) bool { return s.State == want }); !ok {
 		t.Errorf("cycle %d: %s never %s; statuses: %s", i, folder, want, lsptest.DescribeStatuses(p.Statuses(folder)))
 		return false
 	}
@@ -264,7 +265,7 @@ func soakCycle(t *testing.T, p *inProcess, repo, folder string, i int) bool {
 }
 
 func waitPID(p *inProcess, from int, folder, state string, pid int) bool {
-	_, ok := p.WaitStatus(from, folder, stateTimeout, func(s lsp.StatusParams) bool { return s.State == state && s.PID == pid })
+	_, ok := p.WaitStatus(from, folder, stateTimeout, func(s protocol.StatusParams) bool { return s.State == state && s.PID == pid })
 	return ok
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"go.lsp.dev/jsonrpc2"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // argCommands says, per command, whether it takes an options object.
@@ -61,15 +61,15 @@ func FuzzCommandArgs(f *testing.F) {
 			switch c.name {
 			case CmdOperations:
 				var o operationsOptions
-				if err := decodeOptions(c.name, opts, operationsKeys, &o); err != nil {
+				if err := decodeOptions(c.name, opts, &o); err != nil {
 					mustBeInvalidParams(t, c.name, err)
 					continue
 				}
-				q, err := o.query()
-				if err != nil {
+				q := o.query()
+				if q.Validate() != nil {
 					continue // wrapped into -32602 by cmdOperations
 				}
-				if q.Limit < 0 || q.Limit > daemonlink.MaxOperationLimit || q.SinceSecs < 0 || q.UntilSecs < 0 ||
+				if q.Limit < 0 || q.Limit > heddle.MaxOperationLimit || q.SinceSecs < 0 || q.UntilSecs < 0 ||
 					(q.SinceSecs > 0 && q.UntilSecs > 0 && q.SinceSecs > q.UntilSecs) {
 					t.Fatalf("operations accepted an out-of-range query %+v from %s", q, data)
 				}
@@ -80,7 +80,7 @@ func FuzzCommandArgs(f *testing.F) {
 				}
 			case CmdSignalHealth:
 				var o signalHealthOptions
-				if err := decodeOptions(c.name, opts, signalHealthKeys, &o); err != nil {
+				if err := decodeOptions(c.name, opts, &o); err != nil {
 					mustBeInvalidParams(t, c.name, err)
 				}
 			}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // lsBinary is the real heddle-ls, built once by TestMain, so exit codes and
@@ -114,7 +114,7 @@ func TestStatus_JSONShape(t *testing.T) {
 			t.Errorf("key %q missing from %v", k, got[0])
 		}
 	}
-	if got[0]["state"] != "ready" || got[0]["pid"] != float64(sim.PID()) || got[0]["folder"] != lsp.PathToURI(ready) {
+	if got[0]["state"] != "ready" || got[0]["pid"] != float64(sim.PID()) || got[0]["folder"] != protocol.PathToURI(ready) {
 		t.Errorf("ready entry = %v", got[0])
 	}
 	if got[1]["state"] != "no-repo" {
@@ -236,7 +236,7 @@ func TestOpsAndExplain(t *testing.T) {
 	repo := newRepo(t)
 	startSim(t, repo)
 	out, errOut, code := runLS(t, "", "ops", repo, "--limit", "3", "--json")
-	var res lsp.OperationsResult
+	var res protocol.OperationsResult
 	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res.Hits) != 3 || res.Hits[0].Seq <= res.Hits[1].Seq {
 		t.Errorf("ops --json: code %d, out %s, err %s", code, out, errOut)
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // Timeout bounds every wait that is not given its own deadline. Generous:
@@ -306,13 +306,13 @@ func (c *Client) Messages() []Message {
 }
 
 // Statuses returns every heddle/status sent so far for folder, in order.
-func (c *Client) Statuses(folder string) []lsp.StatusParams {
-	var out []lsp.StatusParams
+func (c *Client) Statuses(folder string) []protocol.StatusParams {
+	var out []protocol.StatusParams
 	for _, m := range c.Messages() {
-		if m.Method != lsp.MethodStatus {
+		if m.Method != protocol.MethodStatus {
 			continue
 		}
-		var p lsp.StatusParams
+		var p protocol.StatusParams
 		if json.Unmarshal(m.Params, &p) == nil && p.Folder == folder {
 			out = append(out, p)
 		}
@@ -322,11 +322,11 @@ func (c *Client) Statuses(folder string) []lsp.StatusParams {
 
 // WaitStatus waits up to d for a heddle/status for folder that matches,
 // among the messages from index from on (0: the whole session; see Len).
-func (c *Client) WaitStatus(from int, folder string, d time.Duration, match func(lsp.StatusParams) bool) (lsp.StatusParams, bool) {
-	var got lsp.StatusParams
+func (c *Client) WaitStatus(from int, folder string, d time.Duration, match func(protocol.StatusParams) bool) (protocol.StatusParams, bool) {
+	var got protocol.StatusParams
 	_, ok := c.WaitFrom(from, d, func(m Message) bool {
-		var p lsp.StatusParams
-		if m.Method != lsp.MethodStatus || json.Unmarshal(m.Params, &p) != nil || p.Folder != folder || !match(p) {
+		var p protocol.StatusParams
+		if m.Method != protocol.MethodStatus || json.Unmarshal(m.Params, &p) != nil || p.Folder != folder || !match(p) {
 			return false
 		}
 		got = p
@@ -337,16 +337,16 @@ func (c *Client) WaitStatus(from int, folder string, d time.Duration, match func
 
 // WaitState waits up to d for a heddle/status of folder in state with
 // reason ("" matches any reason), failing the test otherwise.
-func (c *Client) WaitState(folder, state, reason string, d time.Duration) lsp.StatusParams {
+func (c *Client) WaitState(folder, state, reason string, d time.Duration) protocol.StatusParams {
 	c.tb.Helper()
 	return c.WaitStateFrom(0, folder, state, reason, d)
 }
 
 // WaitStateFrom is WaitState over the messages from index from on: use
 // Len before causing a transition to wait for that transition only.
-func (c *Client) WaitStateFrom(from int, folder, state, reason string, d time.Duration) lsp.StatusParams {
+func (c *Client) WaitStateFrom(from int, folder, state, reason string, d time.Duration) protocol.StatusParams {
 	c.tb.Helper()
-	st, ok := c.WaitStatus(from, folder, d, func(p lsp.StatusParams) bool {
+	st, ok := c.WaitStatus(from, folder, d, func(p protocol.StatusParams) bool {
 		return p.State == state && (reason == "" || p.Reason == reason)
 	})
 	if !ok {
@@ -357,16 +357,16 @@ func (c *Client) WaitStateFrom(from int, folder, state, reason string, d time.Du
 }
 
 // Last returns the latest heddle/status for folder; false if none yet.
-func (c *Client) Last(folder string) (lsp.StatusParams, bool) {
+func (c *Client) Last(folder string) (protocol.StatusParams, bool) {
 	all := c.Statuses(folder)
 	if len(all) == 0 {
-		return lsp.StatusParams{}, false
+		return protocol.StatusParams{}, false
 	}
 	return all[len(all)-1], true
 }
 
 // DescribeStatuses renders statuses one per line, for failure messages.
-func DescribeStatuses(all []lsp.StatusParams) string {
+func DescribeStatuses(all []protocol.StatusParams) string {
 	var b strings.Builder
 	for _, s := range all {
 		fmt.Fprintf(&b, "\n  %s/%s pid=%d api=%q %q", s.State, s.Reason, s.PID, s.API, s.Message)
@@ -438,9 +438,9 @@ func Decode[T any](tb testing.TB, m Message) T {
 	return v
 }
 
-// ErrorData decodes an error response's data as lsp.ErrorData.
-func ErrorData(m Message) lsp.ErrorData {
-	var d lsp.ErrorData
+// ErrorData decodes an error response's data as protocol.ErrorData.
+func ErrorData(m Message) protocol.ErrorData {
+	var d protocol.ErrorData
 	if m.Error != nil {
 		_ = json.Unmarshal(m.Error.Data, &d)
 	}

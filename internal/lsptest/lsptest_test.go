@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 func TestMain(m *testing.M) { simtest.Main(m) }
@@ -16,16 +16,16 @@ func TestStart_SessionAndExit(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo)
 	s := Start(t)
-	init := s.Initialize([]string{lsp.PathToURI(repo)}, nil)
+	init := s.Initialize([]string{protocol.PathToURI(repo)}, nil)
 	if init.Error != nil || len(init.Result) == 0 {
 		t.Fatalf("initialize: %s", init.Raw)
 	}
-	st := s.WaitState(lsp.PathToURI(repo), "ready", "", Timeout)
+	st := s.WaitState(protocol.PathToURI(repo), "ready", "", Timeout)
 	if st.PID != d.PID() {
 		t.Errorf("ready with pid %d, want %d", st.PID, d.PID())
 	}
-	m, took := s.ExecuteCommand(Timeout, lsp.CmdStatus)
-	if got := Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].State != "ready" || took <= 0 {
+	m, took := s.ExecuteCommand(Timeout, protocol.CmdStatus)
+	if got := Decode[[]protocol.StatusParams](t, m); len(got) != 1 || got[0].State != "ready" || took <= 0 {
 		t.Errorf("heddle.status = %+v (took %v)", got, took)
 	}
 	if _, ok := s.WaitNotification("window/logMessage", Timeout, nil); !ok {
@@ -33,7 +33,7 @@ func TestStart_SessionAndExit(t *testing.T) {
 	}
 	mark := s.Len()
 	d.Kill()
-	s.WaitStateFrom(mark, lsp.PathToURI(repo), "stale", "pid-dead", Timeout)
+	s.WaitStateFrom(mark, protocol.PathToURI(repo), "stale", "pid-dead", Timeout)
 	s.Shutdown()
 	if code := s.Wait(5 * time.Second); code != 0 {
 		t.Errorf("exit code %d after shutdown+exit", code)

@@ -2,9 +2,10 @@
 # Every test of the Neovim plugin (what `make test-nvim` runs), on every
 # Neovim under test: unit tests, the headless end-to-end tests and the real
 # TUI in tmux, on Debian's nvim (0.7.2) and on 0.11 (provisioned into .e2e/
-# by provision.sh, idempotent: a no-op once done); then the tmux/prompt
-# status segments, once. Needs bin/heddle-ls and bin/heddle-sim (make
-# build), nvim and tmux. Exits non-zero on any failure.
+# by provision.sh, idempotent: a no-op once done). The terminal status
+# segments have their own suite: contrib/statusbar/test.sh. Needs
+# bin/heddle-ls and bin/heddle-sim (make build), nvim and tmux. Exits
+# non-zero on any failure.
 #
 # HEDDLE_NVIMS="nvim /path/to/nvim …" chooses the Neovims instead (no
 # provisioning then).
@@ -69,7 +70,6 @@ for bin in "${nvims[@]}"; do
   suite "e2e-external@$ver" "${run_env[@]}" REPO_A="$W/c" timeout 120 "${headless[@]}" -c "luafile $HERE/e2e_external.lua" </dev/null
   suite "tui-tmux@$ver" "${run_env[@]}" timeout 120 "$HERE/tui.sh"
 done
-suite segments timeout 120 "$HERE/segments.sh"
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"

@@ -1,6 +1,12 @@
-package daemonlink
+package heddle
 
-// Query types: the read-only questions the server asks a daemon, in Go terms.
+import (
+	"fmt"
+	"slices"
+)
+
+// Query types: the read-only questions heddle-ls asks, in Go terms, whichever
+// source (the agent daemon or the heddle CLI) answers them.
 
 // OperationQuery filters the operation log. Zero values mean "no filter".
 type OperationQuery struct {
@@ -13,6 +19,32 @@ type OperationQuery struct {
 	UntilSecs          int64    // inclusive; 0 = unset
 	Limit              int      // the most recent N; 0 = DefaultOperationLimit
 	IncludeCheckpoints bool
+}
+
+// Validate reports the first thing wrong with q, in words that name the
+// field; the LSP and the CLI both refuse a query it rejects.
+func (q OperationQuery) Validate() error {
+	switch {
+	case q.Limit < 0:
+		return fmt.Errorf("limit must be ≥ 0 (0 means %d), got %d", DefaultOperationLimit, q.Limit)
+	case q.Limit > MaxOperationLimit:
+		return fmt.Errorf("limit must be at most %d, got %d", MaxOperationLimit, q.Limit)
+	case q.SinceSecs < 0 || q.UntilSecs < 0:
+		return fmt.Errorf("sinceSecs and untilSecs are Unix seconds and must be ≥ 0")
+	case q.SinceSecs != 0 && q.UntilSecs != 0 && q.SinceSecs > q.UntilSecs:
+		return fmt.Errorf("sinceSecs (%d) is after untilSecs (%d)", q.SinceSecs, q.UntilSecs)
+	case slices.Contains(q.Verbs, ""):
+		return fmt.Errorf("verbs must not contain an empty string")
+	}
+	return nil
+}
+
+// EffectiveLimit is the number of hits q asks for: Limit, or the default.
+func (q OperationQuery) EffectiveLimit() int {
+	if q.Limit == 0 {
+		return DefaultOperationLimit
+	}
+	return q.Limit
 }
 
 // DefaultOperationLimit is how many hits Operations returns when no limit is given.
@@ -31,7 +63,7 @@ type Operation struct {
 	Thread        string
 	Symbols       []string
 	SignalKinds   []string
-	StateID       []byte // change_id on the wire in heddle v0.2.0
+	StateID       []byte // the state's id bytes (change_id on heddle.v1 wires up to v0.10.1)
 }
 
 // SignalHealth is the repository's signal-health report.

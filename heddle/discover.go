@@ -1,4 +1,4 @@
-package daemonlink
+package heddle
 
 import (
 	"bufio"
