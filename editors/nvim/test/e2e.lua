@@ -31,7 +31,8 @@ t.run(function()
     table.insert(status_events, args.data or { root = vim.g.heddle_status_root })
   end })
   start_sim(A)
-  require('heddle').setup({ cmd = { LS } })
+  -- heddlePath 'off': no heddle CLI, whatever this machine has on PATH.
+  require('heddle').setup({ cmd = { LS }, settings = { heddlePath = 'off' } })
   vim.o.laststatus = 2
   vim.o.statusline = '%f %{v:lua.require("heddle").statusline()}'
   vim.cmd('edit ' .. A .. '/notes.txt')
@@ -46,6 +47,7 @@ t.run(function()
     local st = require('heddle').status()
     t.eq('ready', st.state, 'status().state')
     t.eq(A, st.root, 'status().root')
+    t.eq('%#HeddleStatusOk#heddle:ready%*', require('heddle').statusline_hl(), "coloured by the server's health")
   end)
 
   t.case('the client attaches to no buffer: no LspAttach, no client on the buffer; b:heddle_root is set', function()
@@ -99,6 +101,8 @@ t.run(function()
       return 'statusline: ' .. t.statusline()
     end)
     latencies.stop = ms_since(t0)
+    -- No heddle CLI answers queries: the server's verdict is a warning.
+    t.eq('%#HeddleStatusWarn#heddle:stopped%*', require('heddle').statusline_hl(), "coloured by the server's health")
     t.log(('     latency ready->stopped: %.1f ms'):format(latencies.stop))
   end)
 
@@ -395,6 +399,9 @@ t.run(function()
     t.contains(text, 'WARNING: ' .. A .. ': stopped', 'checkhealth')
     t.contains(text, hint, 'checkhealth advice')
     t.contains(text, 'OK: heddle-ls', 'server version line')
+    -- Second edition: where queries go, per repository (no heddle CLI: heddlePath 'off').
+    t.contains(text, '- queries: daemon; heddle CLI: none found', 'queries of the ready root')
+    t.contains(text, '- queries: none; heddle CLI: none found', 'queries of the stopped root')
     vim.cmd('tabclose')
   end)
 

@@ -41,7 +41,9 @@ expect_screen() {
   fi
 }
 
-tmux -L "$SOCK" -f /dev/null new-session -d -s main -x 160 -y 30 \
+# Wide enough that the server's one-line messages (about 170 columns) need no
+# hit-enter prompt, which would cover the statusline.
+tmux -L "$SOCK" -f /dev/null new-session -d -s main -x 230 -y 30 \
   "cd '$REPO' && '${NVIM_BIN:-nvim}' -n -i NONE -u '$WORK/tui-init.lua' readme.txt"
 
 fails=0
