@@ -1,5 +1,7 @@
 -- Headless end-to-end test: the plugin, the real heddle-ls and real
--- heddle-sim daemons in two temporary repositories.
+-- heddle-sim daemons in two temporary repositories (and heddle-sim's mount
+-- daemon, its oplog appends, and a third repository served by heddle-sim's
+-- heddle CLI alone).
 -- Env: HEDDLE_LS, HEDDLE_SIM (binaries), REPO_A, REPO_B (empty dirs with
 -- short paths: the daemon's Unix socket path must stay under 108 bytes).
 local t = require('test_helpers')
@@ -48,6 +50,30 @@ t.run(function()
     t.eq('ready', st.state, 'status().state')
     t.eq(A, st.root, 'status().root')
     t.eq('%#HeddleStatusOk#heddle:ready%*', require('heddle').statusline_hl(), "coloured by the server's health")
+  end)
+
+  t.case("a mount daemon shows in the statusline and :checkhealth while it runs (files only)", function()
+    local job = vim.fn.jobstart({ assert(os.getenv('HEDDLE_SIM')), 'mountd', '--repo', A, '--mounts', '2' })
+    assert(job > 0, 'heddle-sim mountd did not start')
+    local ok, err = pcall(function()
+      t.wait_statusline('heddle:ready mount:running')
+      -- It writes its endpoint, then mounts.json.
+      t.wait(TIMEOUT, function()
+        return require('heddle').status(A).mount.mounts == 2
+      end, function()
+        return 'mount: ' .. vim.inspect(require('heddle').status(A).mount)
+      end)
+      local m = require('heddle').status(A).mount
+      local text = t.checkhealth()
+      t.contains(text, '- ' .. m.message, 'checkhealth names the mount daemon')
+    end)
+    uv.kill(vim.fn.jobpid(job), 'sigint') -- a clean exit removes its files
+    assert(ok, err)
+    t.wait(TIMEOUT, function()
+      return t.statusline():match('heddle:ready$')
+    end, function()
+      return 'statusline: ' .. t.statusline()
+    end)
   end)
 
   t.case('the client attaches to no buffer: no LspAttach, no client on the buffer; b:heddle_root is set', function()
@@ -231,6 +257,42 @@ t.run(function()
     vim.cmd('close')
   end)
 
+  t.case('an appended operation reaches an ops window on screen by itself (heddle/operationsChanged), cursor kept', function()
+    local events = {}
+    local au = vim.api.nvim_create_autocmd('User', { pattern = 'HeddleOperations', callback = function(args)
+      table.insert(events, args.data or { root = vim.g.heddle_operations_root })
+    end })
+    vim.cmd('HeddleOps 5')
+    local buf
+    t.wait(TIMEOUT, function()
+      buf = find_buf('heddle://ops' .. A)
+      return buf and #buf_lines(buf) == 5 and vim.fn.bufwinid(buf) ~= -1
+    end, 'no ops window')
+    local win = vim.fn.bufwinid(buf)
+    vim.api.nvim_win_set_cursor(win, { 2, 0 })
+    local top, seq2 = vim.b[buf].heddle_ops[1].seq, vim.b[buf].heddle_ops[2].seq
+    vim.cmd('wincmd p')
+    local t0 = uv.hrtime()
+    local out = vim.fn.system({ assert(os.getenv('HEDDLE_SIM')), 'append', '--repo', A, '--count', '1' })
+    assert(vim.v.shell_error == 0, 'heddle-sim append: ' .. out)
+    t.wait(TIMEOUT, function()
+      local hits = vim.b[buf].heddle_ops
+      return hits and hits[1] and hits[1].seq > top
+    end, function()
+      return 'the ops buffer did not follow the append: ' .. vim.inspect(buf_lines(buf)) .. ' events: ' .. vim.inspect(events)
+    end)
+    latencies.ops = ms_since(t0)
+    t.log(('     latency append -> ops window reloaded: %.1f ms'):format(latencies.ops))
+    t.eq(top, vim.b[buf].heddle_ops[2].seq, 'the old newest is second now')
+    t.eq(seq2, vim.b[buf].heddle_ops[vim.api.nvim_win_get_cursor(win)[1]].seq, 'cursor on the same operation')
+    t.eq(A, events[1] and events[1].root, 'User HeddleOperations for A')
+    if t.has_08 and events[1].headId ~= nil then
+      t.eq(tonumber(vim.trim(out)), events[1].headId, 'headId: the head heddle-sim published')
+    end
+    vim.api.nvim_del_autocmd(au)
+    vim.api.nvim_win_close(win, false)
+  end)
+
   t.case(':HeddleStatus shows the daemon state through vim.notify', function()
     local n0 = #notes
     vim.cmd('HeddleStatus')
@@ -393,8 +455,7 @@ t.run(function()
   t.case(':checkhealth heddle: OK for the ready root, WARNING with the hint for the stopped one', function()
     local hint = require('heddle').status(A).hint
     assert(hint and hint ~= '', 'stopped status has no hint')
-    vim.cmd('checkhealth heddle')
-    local text = t.health_text()
+    local text = t.checkhealth()
     t.contains(text, 'OK: ' .. B .. ': ready', 'checkhealth')
     t.contains(text, 'WARNING: ' .. A .. ': stopped', 'checkhealth')
     t.contains(text, hint, 'checkhealth advice')
@@ -402,7 +463,6 @@ t.run(function()
     -- Second edition: where queries go, per repository (no heddle CLI: heddlePath 'off').
     t.contains(text, '- queries: daemon; heddle CLI: none found', 'queries of the ready root')
     t.contains(text, '- queries: none; heddle CLI: none found', 'queries of the stopped root')
-    vim.cmd('tabclose')
   end)
 
   t.case(':HeddleRestart gives the repository a new server, the old one ends', function()
@@ -455,9 +515,47 @@ t.run(function()
     end
   end)
 
+  t.case('heddle 0.13.0 without an agent daemon (heddle-sim as heddlePath): ok, queries through the CLI, live ops', function()
+    local C = vim.fn.fnamemodify(B, ':h') .. '/cli'
+    local bin = vim.fn.fnamemodify(B, ':h') .. '/bin'
+    vim.fn.mkdir(bin, 'p')
+    assert(uv.fs_symlink(assert(os.getenv('HEDDLE_SIM')), bin .. '/heddle'))
+    local out = vim.fn.system({ os.getenv('HEDDLE_SIM'), 'record', '--repo', C })
+    assert(vim.v.shell_error == 0, 'heddle-sim record: ' .. out)
+    require('heddle').setup({ cmd = { LS }, settings = { heddlePath = bin .. '/heddle' } })
+    vim.cmd('edit ' .. C .. '/notes.txt')
+    t.wait_statusline('heddle:stopped')
+    local st = require('heddle').status(C)
+    t.eq('no-agent-daemon', st.reason, 'reason')
+    t.eq('cli', st.queries, 'queries')
+    t.eq('%#HeddleStatusOk#heddle:stopped%*', require('heddle').statusline_hl(), 'a stopped agent daemon is fine here')
+    local text = t.checkhealth()
+    t.contains(text, 'OK: ' .. C .. ': stopped', 'checkhealth')
+    t.contains(text, ('- queries: cli; heddle %s (%s)'):format(st.heddle.version, bin .. '/heddle'), 'checkhealth')
+    vim.cmd('HeddleOps 3')
+    local buf
+    t.wait(TIMEOUT, function()
+      buf = find_buf('heddle://ops' .. C)
+      return buf and #buf_lines(buf) == 3
+    end, function()
+      return 'ops through the CLI: ' .. vim.inspect(buf and buf_lines(buf)) .. ' notes: ' .. vim.inspect(notes)
+    end)
+    local top = vim.b[buf].heddle_ops[1].seq
+    vim.cmd('wincmd p')
+    out = vim.fn.system({ os.getenv('HEDDLE_SIM'), 'append', '--repo', C, '--count', '1' })
+    assert(vim.v.shell_error == 0, 'heddle-sim append: ' .. out)
+    t.wait(TIMEOUT, function()
+      return vim.b[buf].heddle_ops[1].seq > top
+    end, function()
+      return 'the ops buffer did not follow the append: ' .. vim.inspect(buf_lines(buf))
+    end)
+    vim.api.nvim_win_close(vim.fn.bufwinid(buf), false)
+  end)
+
   t.stop_all_sims()
   require('heddle.client').stop()
   t.log(('LATENCY (SIGINT or spawn -> statusline text changed) ready->stopped %.1f ms; stopped->ready %.1f ms'
-    .. ' from spawning heddle-sim (%.1f ms after its socket appeared); second ready->stopped %.1f ms')
-    :format(latencies.stop or -1, latencies.start or -1, latencies.start_sock or -1, latencies.stop2 or -1))
+    .. ' from spawning heddle-sim (%.1f ms after its socket appeared); second ready->stopped %.1f ms;'
+    .. ' append -> ops window reloaded %.1f ms')
+    :format(latencies.stop or -1, latencies.start or -1, latencies.start_sock or -1, latencies.stop2 or -1, latencies.ops or -1))
 end)

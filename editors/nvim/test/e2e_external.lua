@@ -46,13 +46,6 @@ local function ops_2(root, notes)
   vim.cmd('close')
 end
 
-local function health()
-  vim.cmd('checkhealth heddle')
-  local text = t.health_text()
-  vim.cmd('tabclose')
-  return text
-end
-
 t.run(function()
   local notes = t.capture_notify()
   vim.o.laststatus = 2
@@ -87,7 +80,7 @@ t.run(function()
     t.contains(notes[#notes].msg, L .. ': ready', ':HeddleStatus')
     ops_2(L, notes)
     t.eq(1, #t.server_pids(), 'still one server')
-    local text = health()
+    local text = t.checkhealth()
     t.contains(text, L .. ': ready', 'checkhealth sees it')
     assert(not text:find('not running', 1, true), 'checkhealth says not running: ' .. text)
   end)
@@ -135,7 +128,7 @@ t.run(function()
       edit(E .. '/other.txt')
       ops_2(E, notes)
       t.eq(pids + 1, #t.server_pids(), 'still one server for E')
-      local text = health()
+      local text = t.checkhealth()
       t.contains(text, E .. ': ready', 'checkhealth')
       t.contains(text, 'started by vim.lsp.enable', 'checkhealth says who starts it')
     end)

@@ -41,9 +41,7 @@ expect_screen() {
   fi
 }
 
-# Wide enough that the server's one-line messages (about 170 columns) need no
-# hit-enter prompt, which would cover the statusline.
-tmux -L "$SOCK" -f /dev/null new-session -d -s main -x 230 -y 30 \
+tmux -L "$SOCK" -f /dev/null new-session -d -s main -x 160 -y 30 \
   "cd '$REPO' && '${NVIM_BIN:-nvim}' -n -i NONE -u '$WORK/tui-init.lua' readme.txt"
 
 fails=0
@@ -73,6 +71,12 @@ generation_is() {
 check "the ops buffer was rendered once" wait_until 10 "generation 1" generation_is 1
 tmux -L "$SOCK" send-keys -t main 'R'
 check "R re-runs the query" wait_until 10 "generation 2" generation_is 2
+# An operation appended to the log reaches the open window by itself.
+top_seq() { screen | grep -oE '^#[0-9]+ ' | head -1 | tr -dc '0-9'; }
+before=$(top_seq)
+"$HEDDLE_SIM" append --repo "$REPO" --count 1 >/dev/null
+newer_on_top() { local now; now=$(top_seq); [ -n "$now" ] && [ "$now" -gt "$before" ] && ops_window; }
+check "an appended operation appears in the open ops window without a key" wait_until 10 "a newer top line than #$before" newer_on_top
 tmux -L "$SOCK" send-keys -t main 'q'
 check "q closes the ops window" wait_until 10 "ops window closed" bash -c "! tmux -L '$SOCK' capture-pane -p -t main | grep -q 'heddle://ops'"
 tmux -L "$SOCK" send-keys -t main ':ls' Enter
@@ -94,6 +98,10 @@ tmux -L "$SOCK" send-keys -t main 'j'   # moving the cursor closes the preview
 check "the float closes on cursor move" wait_until 10 "float closed" bash -c "! tmux -L '$SOCK' capture-pane -p -t main | grep -q '╭'"
 
 stop_sim "$SIM_PID" "$REPO"; SIM_PID=
+# The server's message about the stop is longer than a line: Neovim asks for
+# Enter before it redraws the statusline, as it would for the user.
+check "the server's message about the stop is shown" expect_screen '\[was ready\]'
+if on_screen 'Press ENTER'; then tmux -L "$SOCK" send-keys -t main Enter; fi
 check "statusline follows the daemon to heddle:stopped" expect_screen 'readme.txt +heddle:stopped'
 
 tmux -L "$SOCK" send-keys -t main ':qa!' Enter

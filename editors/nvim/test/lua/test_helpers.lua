@@ -67,6 +67,20 @@ function M.health_text()
   return text
 end
 
+--- Runs :checkhealth heddle and returns health_text(), back in the tab page
+--- it started from (0.7 opens a tab; 0.11 reuses an empty buffer's window).
+function M.checkhealth()
+  local tab, count = vim.api.nvim_get_current_tabpage(), #vim.api.nvim_list_tabpages()
+  vim.cmd('tab split')
+  vim.cmd('checkhealth heddle')
+  local text = M.health_text()
+  while #vim.api.nvim_list_tabpages() > count do
+    vim.cmd('tabclose')
+  end
+  vim.api.nvim_set_current_tabpage(tab)
+  return text
+end
+
 M.has_08 = vim.fn.has('nvim-0.8') == 1
 M.has_011 = vim.fn.has('nvim-0.11') == 1
 
