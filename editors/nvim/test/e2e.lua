@@ -18,6 +18,29 @@ local function ms_since(t0)
   return (uv.hrtime() - t0) / 1e6
 end
 
+-- :HeddleOps N for root; waits for its window to show N operations and
+-- returns the buffer and the window.
+local function open_ops(root, n)
+  vim.cmd('HeddleOps ' .. n)
+  local buf
+  t.wait(TIMEOUT, function()
+    buf = find_buf('heddle://ops' .. root)
+    return buf and #buf_lines(buf) == n and vim.fn.bufwinid(buf) ~= -1
+  end, function()
+    return 'ops window for ' .. root .. ': ' .. vim.inspect(buf and buf_lines(buf))
+  end)
+  return buf, vim.fn.bufwinid(buf)
+end
+
+-- Records User HeddleOperations events; returns the list and the autocmd id.
+local function operation_events()
+  local events = {}
+  local au = vim.api.nvim_create_autocmd('User', { pattern = 'HeddleOperations', callback = function(args)
+    table.insert(events, args.data or { root = vim.g.heddle_operations_root })
+  end })
+  return events, au
+end
+
 local latencies = {}
 local pid_a
 
@@ -224,17 +247,8 @@ t.run(function()
   t.case('heddle/operationsChanged reloads an ops buffer on screen in place, a hidden one when shown again', function()
     local ca = require('heddle.client').get(A)
     local changed = require('heddle.client').handlers['heddle/operationsChanged']
-    local events = {}
-    local au = vim.api.nvim_create_autocmd('User', { pattern = 'HeddleOperations', callback = function(args)
-      table.insert(events, args.data or { root = vim.g.heddle_operations_root })
-    end })
-    vim.cmd('HeddleOps 5')
-    local buf
-    t.wait(TIMEOUT, function()
-      buf = find_buf('heddle://ops' .. A)
-      return buf and #buf_lines(buf) == 5
-    end, 'no ops buffer')
-    local win = vim.fn.bufwinid(buf)
+    local events, au = operation_events()
+    local buf, win = open_ops(A, 5)
     vim.api.nvim_win_set_cursor(win, { 3, 0 })
     local seq3 = vim.b[buf].heddle_ops[3].seq
     local gen = vim.b[buf].heddle_ops_generation
@@ -258,17 +272,8 @@ t.run(function()
   end)
 
   t.case('an appended operation reaches an ops window on screen by itself (heddle/operationsChanged), cursor kept', function()
-    local events = {}
-    local au = vim.api.nvim_create_autocmd('User', { pattern = 'HeddleOperations', callback = function(args)
-      table.insert(events, args.data or { root = vim.g.heddle_operations_root })
-    end })
-    vim.cmd('HeddleOps 5')
-    local buf
-    t.wait(TIMEOUT, function()
-      buf = find_buf('heddle://ops' .. A)
-      return buf and #buf_lines(buf) == 5 and vim.fn.bufwinid(buf) ~= -1
-    end, 'no ops window')
-    local win = vim.fn.bufwinid(buf)
+    local events, au = operation_events()
+    local buf, win = open_ops(A, 5)
     vim.api.nvim_win_set_cursor(win, { 2, 0 })
     local top, seq2 = vim.b[buf].heddle_ops[1].seq, vim.b[buf].heddle_ops[2].seq
     vim.cmd('wincmd p')
@@ -532,14 +537,7 @@ t.run(function()
     local text = t.checkhealth()
     t.contains(text, 'OK: ' .. C .. ': stopped', 'checkhealth')
     t.contains(text, ('- queries: cli; heddle %s (%s)'):format(st.heddle.version, bin .. '/heddle'), 'checkhealth')
-    vim.cmd('HeddleOps 3')
-    local buf
-    t.wait(TIMEOUT, function()
-      buf = find_buf('heddle://ops' .. C)
-      return buf and #buf_lines(buf) == 3
-    end, function()
-      return 'ops through the CLI: ' .. vim.inspect(buf and buf_lines(buf)) .. ' notes: ' .. vim.inspect(notes)
-    end)
+    local buf = open_ops(C, 3)
     local top = vim.b[buf].heddle_ops[1].seq
     vim.cmd('wincmd p')
     out = vim.fn.system({ os.getenv('HEDDLE_SIM'), 'append', '--repo', C, '--count', '1' })
