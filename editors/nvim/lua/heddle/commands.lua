@@ -236,7 +236,7 @@ local function report_buf(kind, dir)
   local name = ('heddle://%s%s'):format(kind, dir)
   local buf = reports[kind .. dir]
   if buf and vim.api.nvim_buf_is_valid(buf) then
-    return buf, false
+    return buf
   end
   -- Unlisted: reports are views, not files of the session.
   buf = vim.api.nvim_create_buf(false, true)
@@ -247,7 +247,7 @@ local function report_buf(kind, dir)
   vim.api.nvim_buf_set_var(buf, 'heddle_root', dir)
   vim.keymap.set('n', 'q', quit, { buffer = buf, nowait = true, silent = true, desc = 'heddle: close' })
   reports[kind .. dir] = buf
-  return buf, true
+  return buf
 end
 
 local function set_lines(buf, lines, filetype)
