@@ -125,7 +125,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	type change struct {
 		path string
-		st   *protocol.StatusParams           // a status, or
+		st   *protocol.StatusParams            // a status, or
 		ops  *protocol.OperationsChangedParams // an oplog publication
 	}
 	// A view's publisher must not block: it only queues; this goroutine prints.
