@@ -254,7 +254,8 @@ func (l *link) stopRetry() {
 	}
 }
 
-// setConn swaps the verified connection, closing the old one and its watchers.
+// setConn swaps the verified connection, stopping the old one's watchers
+// and retiring it (queries running on it finish first).
 func (l *link) setConn(c *daemonConn) {
 	l.mu.Lock()
 	old := l.conn
@@ -265,7 +266,7 @@ func (l *link) setConn(c *daemonConn) {
 			l.connStop()
 			l.connStop = nil
 		}
-		old.Close()
+		old.retire()
 	}
 }
 

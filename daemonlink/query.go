@@ -19,8 +19,9 @@ import (
 // under the caller's context and the query deadline.
 
 // readyConn returns the connection of a ready daemon that speaks heddle.v1
-// (or, when v1alpha1 is true, heddle.api.v1alpha1 too) and the API it
-// speaks, or a QueryError saying why there is none.
+// (or, when v1alpha1 is true, heddle.api.v1alpha1 too), acquired for one
+// query (callOn releases it), and the API it speaks; or a QueryError
+// saying why there is none.
 func (t *Tracker) readyConn(heddleDir string, v1alpha1 bool) (*daemonConn, *link, string, error) {
 	l := t.link(heddleDir)
 	if l == nil {
@@ -38,6 +39,9 @@ func (t *Tracker) readyConn(heddleDir string, v1alpha1 bool) (*daemonConn, *link
 			Message: fmt.Sprintf("the daemon is not ready (%s: %s)", st.State, st.Message), Hint: st.Hint}
 	case st.API == APIV1Alpha1 && !v1alpha1:
 		return nil, nil, "", unsupported()
+	case !conn.acquire():
+		return nil, nil, "", &QueryError{Kind: KindNotReady, Message: "the daemon's connection is being replaced",
+			Hint: "try again in a moment"}
 	}
 	return conn, l, st.API, nil
 }
@@ -58,8 +62,10 @@ func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(con
 	return callOn(ctx, t, conn, l, APIHeddleV1, rpc)
 }
 
-// callOn runs rpc, a call of api, over conn, the connection of l.
+// callOn runs rpc, a call of api, over conn (acquired by readyConn, and
+// released here), the connection of l.
 func callOn[T any](ctx context.Context, t *Tracker, conn *daemonConn, l *link, api string, rpc func(context.Context, *daemonConn) (T, error)) (T, error) {
+	defer conn.release()
 	var zero T
 	qctx, cancel := context.WithTimeout(ctx, t.options().QueryTimeout)
 	defer cancel()
