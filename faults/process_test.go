@@ -15,7 +15,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // startDaemon runs the purpose-built reporting daemon (see daemonMain) in
@@ -34,7 +34,7 @@ func startDaemon(t *testing.T, repo string, slow time.Duration) *helper {
 func startOps(t *testing.T, s *session, d *helper, folder string) int {
 	t.Helper()
 	before := d.count("start QueryOperations limit=0")
-	id := s.srv.Call("workspace/executeCommand", map[string]any{"command": lsp.CmdOperations, "arguments": []any{folder}})
+	id := s.srv.Call("workspace/executeCommand", map[string]any{"command": protocol.CmdOperations, "arguments": []any{folder}})
 	deadline := time.Now().Add(stateTimeout)
 	for d.count("start QueryOperations limit=0") == before {
 		if time.Now().After(deadline) {
@@ -130,7 +130,7 @@ func TestFault10_RestartDuringQuery(t *testing.T) {
 		st = s.srv.WaitStateFrom(s.mark(), uri(repo), "ready", "", stateTimeout)
 	}
 	m, _ = s.operations(uri(repo), map[string]any{"limit": 2})
-	if res := lsptest.Decode[lsp.OperationsResult](t, m); len(res.Hits) != 2 {
+	if res := lsptest.Decode[protocol.OperationsResult](t, m); len(res.Hits) != 2 {
 		t.Errorf("query after the restart: %d hits", len(res.Hits))
 	}
 	if fresh.count("start QueryOperations limit=0") != 1 {
@@ -175,11 +175,11 @@ func TestFault11_ForeignUidSocket(t *testing.T) {
 		t.Errorf("message does not name the foreign uid: %q", st.Message)
 	}
 	s.check(uri(repo), "denied", "peer-other-user")
-	m, _ := s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdRefresh, uri(repo))
-	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" {
+	m, _ := s.srv.ExecuteCommand(2*statusDeadline, protocol.CmdRefresh, uri(repo))
+	if got := lsptest.Decode[[]protocol.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" {
 		t.Errorf("heddle.refresh = %+v", got)
 	}
-	for _, cmd := range []string{lsp.CmdSignalHealth, lsp.CmdHooks} {
+	for _, cmd := range []string{protocol.CmdSignalHealth, protocol.CmdHooks} {
 		if m, _ := s.srv.ExecuteCommand(s.queryDeadline(), cmd, uri(repo)); m.Error == nil {
 			t.Errorf("%s over a foreign socket succeeded", cmd)
 		}
@@ -266,8 +266,8 @@ func TestFault12_Symlinks(t *testing.T) {
 	if err := os.Symlink(sockPath(target), sockPath(live2)); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdRefresh, uri(live2))
-	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" || got[0].Reason != "socket-symlink" {
+	m, _ := s.srv.ExecuteCommand(2*statusDeadline, protocol.CmdRefresh, uri(live2))
+	if got := lsptest.Decode[[]protocol.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" || got[0].Reason != "socket-symlink" {
 		t.Errorf("heddle.refresh after grpc.sock became a symlink = %+v", got)
 	}
 	// The notification follows the refresh's answer.
