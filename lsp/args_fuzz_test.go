@@ -15,6 +15,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 )
 
 // argCommands says, per command, whether it takes an options object.
@@ -218,22 +219,13 @@ func FuzzServe(f *testing.F) {
 	})
 }
 
-// checkFrames asserts s is a sequence of Content-Length frames of JSON objects.
+// checkFrames asserts s is a sequence of Content-Length frames of JSON-RPC
+// objects, read by the tests' strict client.
 func checkFrames(t *testing.T, s string) {
 	t.Helper()
-	for s != "" {
-		head, rest, ok := strings.Cut(s, "\r\n\r\n")
-		if !ok || !strings.HasPrefix(head, "Content-Length: ") {
-			t.Fatalf("bad frame header in output: %q", truncate(s, 200))
-		}
-		var n int
-		if err := json.Unmarshal([]byte(strings.TrimPrefix(head, "Content-Length: ")), &n); err != nil || n < 0 || n > len(rest) {
-			t.Fatalf("bad Content-Length %q", head)
-		}
-		var v map[string]any
-		if err := json.Unmarshal([]byte(rest[:n]), &v); err != nil || v["jsonrpc"] != "2.0" {
-			t.Fatalf("frame is not a JSON-RPC object: %q", truncate(rest[:n], 200))
-		}
-		s = rest[n:]
+	c := lsptest.NewConn(strings.NewReader(s), io.Discard)
+	<-c.Done()
+	if err := c.ReadErr(); !errors.Is(err, io.EOF) {
+		t.Fatalf("the server wrote something that is not LSP: %v", err)
 	}
 }
