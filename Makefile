@@ -6,7 +6,7 @@ BIN := bin
 # builds: the race detector needs cgo.
 BUILD := CGO_ENABLED=0 $(GO) build -trimpath
 
-.PHONY: all build demo deps test test-go test-vscode test-nvim fuzz soak bench bench-quick proto proto-check vsix clean
+.PHONY: all build demo deps test test-go test-vscode test-nvim test-statusbar fuzz soak bench bench-quick proto proto-check vsix clean
 
 all: build
 
@@ -20,9 +20,11 @@ demo: build
 	./scripts/demo.sh
 
 # Every test: Go (race detector on), the VS Code extension (unit + real
-# VS Code end to end), the Neovim plugin (headless + tmux), bounded fuzzing,
-# the 1,000-cycle soak and the benchmark harness in quick mode.
-test: deps test-go test-vscode test-nvim fuzz soak bench-quick
+# VS Code end to end), the Neovim plugin (headless + tmux, Neovim 0.7 and
+# 0.11), the terminal status bars, bounded fuzzing, the 1,000-cycle soak and
+# the benchmark harness in quick mode; a table of suites and times at the end.
+test:
+	./scripts/test.sh
 
 # Debian packages the tests need (installed only if missing); test-vscode
 # provisions its real VS Code itself.
@@ -38,6 +40,9 @@ test-vscode: build
 
 test-nvim: build
 	./editors/nvim/test/run.sh
+
+test-statusbar: build
+	./contrib/statusbar/test.sh
 
 fuzz:
 	./scripts/fuzz.sh

@@ -2,7 +2,6 @@ package daemonlink
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -13,20 +12,21 @@ import (
 )
 
 // A link tracks one heddle dir. Its goroutine (run) owns the probe loop,
-// the connection's watchers, the exit watch and the retry timers; mu guards
-// the fields that queries and Status read from other goroutines.
+// the policy's counters, the connection's watchers, the exit watch, the
+// retry timer and the delivery to subscribers; mu guards the fields that
+// queries read from other goroutines.
 //
 // Nothing here polls. A probe runs only when something happened: a file
 // event in sockets/ (or, while it is missing, on the path to it), the
 // daemon process exiting (pidfd), the gRPC channel leaving READY, a pushed
-// Health.Watch flip, a refresh, or a bounded retry after a refused connect
-// or a timeout.
+// Health.Watch flip, a refresh, or a bounded retry the policy asked for.
 type link struct {
 	dir        string // canonical heddle dir
 	socketsDir string
 	t          *Tracker
 
 	kickCh    chan struct{} // buffered 1: "something may have changed"
+	subCh     chan struct{} // buffered 1: "a subscriber is waiting for its first status"
 	refreshCh chan chan Status
 	apiCh     chan string // an API learned from a query's answer
 	closeCh   chan struct{}
@@ -37,58 +37,87 @@ type link struct {
 
 	sockets *fswatch.Dir // sockets/ (or the way to it) on the shared watcher
 
-	// pushed is the latest Health.Watch verdict: 0 none, 1 serving, 2 not.
-	pushed atomic.Int32
-
 	mu     sync.Mutex
-	status Status
+	status Status      // what subscribers were last given
 	known  bool        // status holds a probe result
 	conn   *daemonConn // verified connection, when state is ready or unhealthy
+	subs   []*subscription
 
 	// Owned by run.
-	connStop   context.CancelFunc // ends the current conn's watchers
-	exit       *procwatch.Watch   // the daemon process's exit: catches SIGKILL and SIGTERM, which leave the files behind
-	exitPID    int
-	holdPID    int // a daemon we were connected to that seems to be shutting down
-	holdTries  int // retries while holding its last status
-	shortTries int // retries after a refused connect or a vanishing socket
-	longTries  int // retries after a timeout
-	retry      *time.Timer
+	policy   policyState
+	connStop context.CancelFunc // ends the current conn's watchers
+	exit     *procwatch.Watch   // the daemon process's exit: catches SIGKILL and SIGTERM, which leave the files behind
+	exitPID  int
+	retry    *time.Timer
 }
 
-const (
-	// coalesceWindow merges the burst of events one daemon start or stop
-	// makes (pidfile create+write, socket create; or both removals).
-	coalesceWindow = time.Millisecond
-	longRetries    = 5 // timeouts: 1 s, 2 s, 4 s, 8 s, 16 s, then the state stands
-)
+// subscription is one Watch. mu is held while fn runs, so stop waits out a
+// delivery under way and none follows it.
+type subscription struct {
+	fn      func(Status)
+	mu      sync.Mutex
+	stopped bool
+	greeted bool // run only: fn has been given a status
+}
 
-// holdBackoff paces re-probes while a daemon we were connected to shuts
-// down: it may drain in-flight calls for seconds (heddle-sim waits up to 2 s)
-// between closing its listener and removing its files. The process exit and
-// the file removals wake the link earlier; these retries only bound the
-// hold (about 3.7 s) should the daemon stop listening and never exit.
-var holdBackoff = []time.Duration{2 * time.Millisecond, 8 * time.Millisecond,
-	32 * time.Millisecond, 128 * time.Millisecond, 512 * time.Millisecond,
-	time.Second, 2 * time.Second}
+func (s *subscription) deliver(st Status) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.fn(st)
+	}
+}
 
-// shortBackoff paces retries after a refused connect: heddle writes its
-// pidfile, then bind() creates the socket, then listen() makes it
-// connectable, and no file event marks the listen.
-var shortBackoff = []time.Duration{2 * time.Millisecond, 4 * time.Millisecond,
-	8 * time.Millisecond, 16 * time.Millisecond, 32 * time.Millisecond,
-	64 * time.Millisecond, 128 * time.Millisecond, 256 * time.Millisecond}
+func (s *subscription) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
+
+// coalesceWindow merges the burst of events one daemon start or stop makes
+// (pidfile create+write, socket create; or both removals).
+const coalesceWindow = time.Millisecond
+
+// refreshMargin covers a refresh waiting for the link goroutine to finish
+// what it was doing.
+const refreshMargin = time.Second
 
 func newLink(t *Tracker, dir string) *link {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t,
-		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status), apiCh: make(chan string, 1),
-		closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+		kickCh: make(chan struct{}, 1), subCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
+		apiCh: make(chan string, 1), closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
 	l.sockets = t.watcher.Follow(l.socketsDir, func(base string) bool {
 		return base == "grpc.pid" || base == "grpc.sock"
 	}, l.kick)
 	go l.run()
 	return l
+}
+
+// subscribe adds a subscriber; the link goroutine greets it.
+func (l *link) subscribe(fn func(Status)) *subscription {
+	s := &subscription{fn: fn}
+	l.mu.Lock()
+	l.subs = append(l.subs, s)
+	l.mu.Unlock()
+	select {
+	case l.subCh <- struct{}{}:
+	default:
+	}
+	return s
+}
+
+// unsubscribe removes a subscriber and returns how many remain.
+func (l *link) unsubscribe(s *subscription) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, x := range l.subs {
+		if x == s {
+			l.subs = append(l.subs[:i:i], l.subs[i+1:]...)
+			break
+		}
+	}
+	return len(l.subs)
 }
 
 // kick asks for a re-probe soon; it never blocks.
@@ -119,30 +148,34 @@ func (l *link) run() {
 		case <-l.closeCh:
 			l.teardown()
 			return
+		case <-l.subCh:
+			l.greet()
 		case <-l.kickCh:
 			if coalesce == nil {
 				coalesce = time.After(coalesceWindow)
 			}
 		case <-coalesce:
 			coalesce = nil
-			l.shortTries, l.longTries = 0, 0
+			l.policy.shortTries, l.policy.longTries = 0, 0
 			l.reprobe(false)
 		case <-retry:
 			l.retry = nil
 			l.reprobe(false)
 		case api := <-l.apiCh:
 			if st := l.current(); st.State == StateReady && st.API == APIUnknown {
-				prev := st
-				st.API = api
 				if api == APIV1Alpha1 {
-					st.Hint = hintV1Alpha1
-					st.Message = fmt.Sprintf("daemon ready (pid %d), but it does not serve heddle.v1", st.PID)
+					st = V1Alpha1(st)
 				}
-				l.publish(st, prev)
+				st.API = api
+				l.publish(st)
 			}
 		case reply := <-l.refreshCh:
-			l.shortTries, l.longTries = 0, 0
+			l.policy.shortTries, l.policy.longTries = 0, 0
 			l.reprobe(true)
+			if l.policy.confirming {
+				// A refresh wants an answer now: confirm at once.
+				l.reprobe(false)
+			}
 			reply <- l.current()
 		}
 	}
@@ -152,6 +185,23 @@ func (l *link) current() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.status
+}
+
+// greet gives subscribers that have not had a status yet the current one.
+func (l *link) greet() {
+	l.mu.Lock()
+	st, known := l.status, l.known
+	subs := append([]*subscription(nil), l.subs...)
+	l.mu.Unlock()
+	if !known {
+		return // the first probe's publish will greet them
+	}
+	for _, s := range subs {
+		if !s.greeted {
+			s.greeted = true
+			s.deliver(st)
+		}
+	}
 }
 
 // reprobe arms the watch, probes, and repeats if the watched path changed
@@ -216,53 +266,34 @@ func (l *link) arm() {
 	}
 }
 
-// apply installs a probe result: the connection and its watchers, the exit
-// watch, the retry schedule, and the published status.
+// apply carries out the policy's decision on a probe result: the
+// connection and its watchers, the exit watch, the retry, the status.
 func (l *link) apply(res probeResult) {
-	prev := l.current()
 	prevConn := l.connNow()
-
-	// A daemon we were talking to whose socket vanished, stopped
-	// accepting or dropped our connection is, almost always, shutting
-	// down: its files and its process go soon after (each an event that
-	// wakes us). Hold the old status meanwhile, within holdBackoff,
-	// instead of flashing "starting", "unreachable" or "unhealthy".
-	wasConnected := (prevConn != nil && res.status.PID == prevConn.pid) ||
-		(l.holdPID != 0 && res.status.PID == l.holdPID)
-	shuttingDown := wasConnected && (res.refused || res.lost || res.status.Reason == ReasonSocketMissing)
-	if shuttingDown && l.holdTries < len(holdBackoff) {
-		l.schedule(holdBackoff[l.holdTries])
-		l.holdTries++
-		l.holdPID = res.status.PID
+	l.policy.connPID = 0
+	if prevConn != nil {
+		l.policy.connPID = prevConn.pid
+	}
+	d := decide(res, l.policy)
+	l.policy = d.next
+	if d.retry > 0 {
+		l.schedule(d.retry)
+	}
+	l.watchExit(d.watchPID)
+	if d.dropConn {
 		l.setConn(nil)
-		l.watchExit(res.status.PID)
+	}
+	if !d.publish {
+		if res.conn != prevConn && res.conn != nil {
+			res.conn.Close() // a verified connection of a result we do not act on
+		}
 		return
 	}
-	if res.refused && !shuttingDown && l.shortTries < len(shortBackoff) {
-		l.schedule(shortBackoff[l.shortTries])
-		l.shortTries++
-		l.watchExit(res.status.PID)
-		// A daemon that is starting: it has bound but not yet listened.
-		res.status.State = StateStarting
-		res.status.Reason = ReasonNotListening
-		res.status.Hint = ""
-		res.status.Message = "the daemon is starting: its socket does not accept connections yet"
-	} else if res.timedOut && l.longTries < longRetries {
-		l.schedule(time.Second << l.longTries)
-		l.longTries++
-	}
-	l.holdPID, l.holdTries = 0, 0
 	newConn := res.conn != prevConn
 	if newConn {
 		l.setConn(res.conn)
 	}
-	switch res.status.State {
-	case StateStarting, StateUnreachable, StateUnhealthy, StateReady, StateDenied:
-		l.watchExit(res.status.PID)
-	default:
-		l.watchExit(0)
-	}
-	l.publish(res.status, prev)
+	l.publish(d.status)
 	// Watchers start after publish: Health.Watch's first message is
 	// compared with the published status, and must not see the old one.
 	if newConn && res.conn != nil {
@@ -300,7 +331,6 @@ func (l *link) setConn(c *daemonConn) {
 func (l *link) startConnWatchers(c *daemonConn, healthServed bool) {
 	ctx, stop := context.WithCancel(l.ctx)
 	l.connStop = stop
-	l.pushed.Store(0)
 	go c.watchLost(ctx, l.kick)
 	if healthServed {
 		go c.watchHealth(ctx, func(serving bool) {
@@ -332,23 +362,31 @@ func (l *link) watchExit(pid int) {
 	l.exit, l.exitPID = w, pid
 }
 
-// publish records st and reports it when it differs from what was shown.
-func (l *link) publish(st, prev Status) {
+// publish records st and gives it to the subscribers when it differs from
+// what they were given.
+func (l *link) publish(st Status) {
 	l.mu.Lock()
-	if l.known && prev.Same(st) {
+	prev, known := l.status, l.known
+	if known && prev.Same(st) {
 		l.mu.Unlock()
 		return
 	}
-	if l.known && prev.State == st.State && prev.Reason == st.Reason && prev.PID == st.PID {
+	if known && prev.State == st.State && prev.Reason == st.Reason && prev.PID == st.PID {
 		st.Since = prev.Since
 	} else {
 		st.Since = time.Now().UTC().Truncate(time.Millisecond)
 	}
-	l.status = st
-	l.known = true
+	l.status, l.known = st, true
+	subs := append([]*subscription(nil), l.subs...)
 	l.mu.Unlock()
-	if !l.closed.Load() {
-		l.t.changed(st)
+	l.policy.shown, l.policy.known = st, true
+	if l.closed.Load() {
+		return
+	}
+	l.t.log.Debug("daemon status", "dir", st.HeddleDir, "state", st.State, "reason", st.Reason, "pid", st.PID)
+	for _, s := range subs {
+		s.greeted = true
+		s.deliver(st)
 	}
 }
 

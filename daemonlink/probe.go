@@ -51,12 +51,25 @@ const (
 	ReasonHealthFailed        = "health-failed"
 )
 
-// Hints: what the user should do next.
+// Hints: what the user should do next. The start and restart hints are
+// spelled for an unknown heddle release (Fix lets a caller that knows the
+// version spell them exactly).
 const (
-	hintStart    = "start the daemon in the repository: heddle agent serve --foreground"
-	hintRestart  = "restart the daemon: heddle agent stop, then heddle agent serve --foreground"
-	hintV1Alpha1 = "this daemon speaks heddle.api.v1alpha1; operations, signal health and hooks need a heddle.v1 daemon (heddle v0.2.x)"
+	hintStart   = "start the agent daemon in the repository: heddle agent serve (heddle ≤ v0.10.1: heddle agent serve --foreground)"
+	hintRestart = "restart the agent daemon: heddle agent stop, then heddle agent serve (heddle ≤ v0.10.1: with --foreground)"
+	// hintV1Alpha1 is said wherever a heddle.api.v1alpha1 daemon cannot answer.
+	hintV1Alpha1 = "operations and hooks need the heddle CLI (the heddlePath setting) or a heddle.v1 daemon (heddle ≤ v0.10.1)"
 )
+
+// V1Alpha1 is how a ready daemon that speaks heddle.api.v1alpha1 (heddle
+// v0.10.3) reads: it serves signal health, but neither operations nor hooks.
+func V1Alpha1(st Status) Status {
+	st.API = APIV1Alpha1
+	st.Message = fmt.Sprintf("daemon ready (pid %d); it speaks heddle.api.v1alpha1, which has no operation log or hooks", st.PID)
+	st.Hint = hintV1Alpha1
+	st.Fix = FixNone
+	return st
+}
 
 // probeResult is one probe's outcome.
 type probeResult struct {
@@ -91,6 +104,12 @@ func (p *prober) finish(state State, reason, hint, format string, args ...any) p
 	p.res.status.Reason = reason
 	p.res.status.Hint = hint
 	p.res.status.Message = fmt.Sprintf(format, args...)
+	switch hint {
+	case hintStart:
+		p.res.status.Fix = FixStart
+	case hintRestart:
+		p.res.status.Fix = FixRestart
+	}
 	return p.res
 }
 
@@ -101,7 +120,7 @@ func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonCon
 	opts = opts.WithDefaults()
 	socketsDir := filepath.Join(heddleDir, "sockets")
 	p := &prober{heddleDir: heddleDir, opts: opts}
-	p.res.status = Status{Root: rootOf(heddleDir), HeddleDir: heddleDir,
+	p.res.status = Status{HeddleDir: heddleDir,
 		Socket: filepath.Join(socketsDir, "grpc.sock")}
 	socket := p.res.status.Socket
 	pidPath := filepath.Join(socketsDir, "grpc.pid")
@@ -322,11 +341,11 @@ func (p *prober) health(ctx context.Context, dc *daemonConn, owned bool) probeRe
 	if p.res.healthServed {
 		reason = ReasonHealthServing
 	}
+	res := p.finish(StateReady, reason, "", "daemon ready (pid %d)", pid)
 	if api == APIV1Alpha1 {
-		return p.finish(StateReady, reason, hintV1Alpha1,
-			"daemon ready (pid %d), but it does not serve heddle.v1", pid)
+		res.status = V1Alpha1(res.status)
 	}
-	return p.finish(StateReady, reason, "", "daemon ready (pid %d)", pid)
+	return res
 }
 
 // detectAPI asks a cheap heddle.v1 question. UNIMPLEMENTED means the daemon
@@ -348,8 +367,6 @@ func detectAPI(ctx context.Context, dc *daemonConn) string {
 	}
 }
 
-func rootOf(heddleDir string) string { return filepath.Dir(heddleDir) }
-
 func processName(info processInfo) string {
 	if info.Exe != "" {
 		return info.Exe
@@ -358,18 +375,69 @@ func processName(info processInfo) string {
 }
 
 // Probe runs a fresh, fully instrumented probe of heddleDir, for one-shot
-// callers (the status and explain verbs). It keeps no connection.
+// callers (the status verb). It keeps no connection. A timeout is
+// confirmed by a second probe, as the tracker does: a busy machine is not a
+// broken daemon.
 func Probe(ctx context.Context, heddleDir string, opts Options) Explanation {
 	res := probe(ctx, heddleDir, opts, nil)
+	if res.timedOut && ctx.Err() == nil {
+		first := res
+		res = probe(ctx, heddleDir, opts, nil)
+		if res.timedOut {
+			res.steps = append([]Step{{Name: "retry", OK: false,
+				Detail: "the first probe timed out too (" + first.status.Reason + "); the timeout is confirmed"}}, res.steps...)
+		} else {
+			res.steps = append([]Step{{Name: "retry", OK: true,
+				Detail: "the first probe timed out (" + first.status.Reason + "); this second probe answered"}}, res.steps...)
+		}
+	}
 	res.conn.Close()
 	res.status.Since = time.Now().UTC()
 	return Explanation{Status: res.status, Steps: res.steps}
 }
 
+// Explain discovers the repository above path and probes its daemon with
+// every step shown (discovery included): what heddle.explain and the
+// explain verb print. It changes no tracked state.
+func Explain(ctx context.Context, path string, opts Options) Explanation {
+	return ExplainRepo(ctx, path, nil, opts)
+}
+
+// ExplainRepo is Explain for a folder whose repository was found before
+// (known, nil when none was): its heddle dir is probed even when discovery
+// no longer finds it, so a deleted heddle dir is reported as such.
+func ExplainRepo(ctx context.Context, path string, known *heddle.Repo, opts Options) Explanation {
+	start := time.Now()
+	repo, err := heddle.Discover(path)
+	took := time.Since(start)
+	discover := Step{Name: "discover", OK: err == nil, Duration: took}
+	switch {
+	case err == nil && (known == nil || *known == repo):
+		discover.Detail = fmt.Sprintf("repository %s, heddle dir %s", repo.Root, repo.HeddleDir)
+	case known != nil:
+		discover.Detail = fmt.Sprintf("the folder's repository was %s; discovery now finds %s", known.Root, describeDiscovery(repo, err))
+		repo = *known
+	default:
+		st := NoRepoStatus(err)
+		discover.Detail = st.Message
+		return Explanation{Status: st, Steps: []Step{discover}}
+	}
+	ex := Probe(ctx, repo.HeddleDir, opts)
+	ex.Steps = append([]Step{discover}, ex.Steps...)
+	return ex
+}
+
+func describeDiscovery(repo heddle.Repo, err error) string {
+	if err != nil {
+		return "none (" + err.Error() + ")"
+	}
+	return repo.Root
+}
+
 // NoRepoStatus is the status of a folder with no heddle repository above
 // it; err is Discover's error.
-func NoRepoStatus(folder string, err error) Status {
-	st := Status{Root: "", State: StateNoRepo, Reason: ReasonNoRepo,
+func NoRepoStatus(err error) Status {
+	st := Status{State: StateNoRepo, Reason: ReasonNoRepo,
 		Message: "no heddle repository here", Since: time.Now().UTC()}
 	if errors.Is(err, heddle.ErrBadPointer) {
 		st.Reason = ReasonBadPointer

@@ -21,17 +21,17 @@ import (
 func (t *Tracker) readyConn(heddleDir string) (*daemonConn, *link, error) {
 	l := t.link(heddleDir)
 	if l == nil {
-		return nil, nil, &QueryError{Kind: ErrNotTracked, Message: "no daemon is tracked for " + heddleDir}
+		return nil, nil, &QueryError{Kind: KindNotTracked, Message: "no daemon is tracked for " + heddleDir}
 	}
 	l.mu.Lock()
 	st, conn, known := l.status, l.conn, l.known
 	l.mu.Unlock()
 	switch {
 	case !known:
-		return nil, nil, &QueryError{Kind: ErrNotReady, Message: "the daemon is still being probed",
+		return nil, nil, &QueryError{Kind: KindNotReady, Message: "the daemon is still being probed",
 			Hint: "try again in a moment"}
 	case st.State != StateReady || conn == nil:
-		return nil, nil, &QueryError{Kind: ErrNotReady,
+		return nil, nil, &QueryError{Kind: KindNotReady,
 			Message: fmt.Sprintf("the daemon is not ready (%s: %s)", st.State, st.Message), Hint: st.Hint}
 	case st.API == APIV1Alpha1:
 		return nil, nil, unsupported()
@@ -40,9 +40,8 @@ func (t *Tracker) readyConn(heddleDir string) (*daemonConn, *link, error) {
 }
 
 func unsupported() *QueryError {
-	return &QueryError{Kind: ErrUnsupported,
-		Message: "the daemon does not serve heddle.v1 (it speaks heddle.api.v1alpha1)",
-		Hint:    "operations, signal health and hooks need a heddle v0.2.x daemon"}
+	return &QueryError{Kind: KindUnsupported,
+		Message: "the daemon speaks heddle.api.v1alpha1, which has no such query", Hint: hintV1Alpha1}
 }
 
 // call runs one RPC with the query deadline and classifies its failure.
@@ -67,9 +66,9 @@ func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(con
 	}
 	switch {
 	case ctx.Err() != nil:
-		return zero, &QueryError{Kind: ErrCanceled, Message: "the request was cancelled", Err: ctx.Err()}
+		return zero, &QueryError{Kind: KindCanceled, Message: "the request was cancelled", Err: ctx.Err()}
 	case st.Code() == codes.DeadlineExceeded:
-		return zero, &QueryError{Kind: ErrDeadline,
+		return zero, &QueryError{Kind: KindDeadline,
 			Message: fmt.Sprintf("the daemon did not answer within %v", t.options().QueryTimeout),
 			Hint:    "the daemon may be busy or hung; raise queryTimeoutMs or restart the daemon", Err: err}
 	case st.Code() == codes.Unimplemented:
@@ -77,13 +76,13 @@ func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(con
 	case st.Code() == codes.Unavailable:
 		// The transport broke under us: the daemon died or restarted.
 		l.kick()
-		return zero, &QueryError{Kind: ErrDaemon, Message: "lost the connection to the daemon",
+		return zero, &QueryError{Kind: KindDaemon, Message: "lost the connection to the daemon",
 			Hint: "the daemon may have stopped; its status will update", Err: err}
 	case st.Code() == codes.ResourceExhausted:
-		return zero, &QueryError{Kind: ErrDaemon, Message: "the daemon's answer is too large",
+		return zero, &QueryError{Kind: KindDaemon, Message: "the daemon's answer is too large",
 			Hint: "narrow the query (sinceSecs, filters)", Err: err}
 	default:
-		return zero, &QueryError{Kind: ErrDaemon,
+		return zero, &QueryError{Kind: KindDaemon,
 			Message: fmt.Sprintf("the daemon answered %s: %s", st.Code(), st.Message()), Err: err}
 	}
 }
@@ -95,7 +94,7 @@ func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(con
 // limit and keep the last N.
 func (t *Tracker) Operations(ctx context.Context, heddleDir string, q heddle.OperationQuery) ([]heddle.Operation, error) {
 	if err := q.Validate(); err != nil {
-		return nil, &QueryError{Kind: ErrBadQuery, Message: err.Error()}
+		return nil, &QueryError{Kind: KindBadQuery, Message: err.Error()}
 	}
 	limit := q.EffectiveLimit()
 	req := &heddlev1.QueryOperationsRequest{Actor: q.Actor, Symbol: q.Symbol, SignalKind: q.SignalKind,

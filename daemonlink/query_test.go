@@ -15,7 +15,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
-func readyTracker(t *testing.T, args ...string) (*daemonlink.Tracker, string) {
+func readyTracker(t *testing.T, args ...string) (*testTracker, string) {
 	t.Helper()
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, args...)
@@ -115,7 +115,7 @@ func TestOperations_BadQueries(t *testing.T) {
 	for _, q := range []heddle.OperationQuery{
 		{Limit: -1}, {Limit: heddle.MaxOperationLimit + 1}, {SinceSecs: -5}, {SinceSecs: 10, UntilSecs: 5},
 	} {
-		if _, err := tr.Operations(context.Background(), dir, q); !daemonlink.IsQueryError(err, daemonlink.ErrBadQuery) {
+		if _, err := tr.Operations(context.Background(), dir, q); !daemonlink.IsQueryError(err, daemonlink.KindBadQuery) {
 			t.Errorf("Operations(%+v) err = %v, want bad-query", q, err)
 		}
 	}

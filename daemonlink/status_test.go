@@ -17,7 +17,7 @@ func TestNoRepoStatus_BadPointerSaysHowToRepair(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := heddle.Discover(wt)
-	st := NoRepoStatus(wt, err)
+	st := NoRepoStatus(err)
 	if st.State != StateNoRepo || st.Reason != ReasonBadPointer || st.Hint == "" {
 		t.Fatalf("NoRepoStatus = %+v", st)
 	}

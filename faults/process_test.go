@@ -56,15 +56,16 @@ func TestFault09_KilledMidQuery(t *testing.T) {
 	mark := s.mark()
 	killed := time.Now()
 	d.kill()
-	m, ok := s.srv.Response(id, 5*time.Second)
+	m, ok := s.srv.Response(id, 15*time.Second)
 	took := time.Since(killed)
 	if !ok {
-		t.Fatalf("no answer within 5s of the daemon's death (queryTimeoutMs is 20s)")
+		t.Fatalf("no answer within 15s of the daemon's death (queryTimeoutMs is 20s)")
 	}
 	if m.Error == nil || m.Error.Code != -32803 || !strings.Contains(m.Error.Message, "lost the connection") {
 		t.Errorf("answer = %s, want -32803 'lost the connection'", m.Raw)
 	}
-	if took > 2*time.Second {
+	// At once, not at the 20 s deadline; half of it is generous on a busy machine.
+	if took > 10*time.Second {
 		t.Errorf("the query answered %v after the kill", took)
 	}
 	s.expectFrom(mark, uri(repo), "stale", "pid-dead")
@@ -315,12 +316,13 @@ func TestFault17_StdinClosed(t *testing.T) {
 
 	closed := time.Now()
 	s.srv.CloseStdin()
-	code := s.srv.Wait(5 * time.Second)
+	code := s.srv.Wait(15 * time.Second)
 	took := time.Since(closed)
 	if code != 1 {
 		t.Errorf("exit code %d after EOF without shutdown, want 1", code)
 	}
-	if took > 2*time.Second {
+	// Promptly, not when the query's 20 s deadline ends it.
+	if took > 10*time.Second {
 		t.Errorf("heddle-ls took %v to exit after stdin closed", took)
 	}
 	t.Logf("exited %v after stdin closed (a query was in flight)", took)

@@ -30,9 +30,9 @@ func (q OperationQuery) Validate() error {
 	case q.Limit > MaxOperationLimit:
 		return fmt.Errorf("limit must be at most %d, got %d", MaxOperationLimit, q.Limit)
 	case q.SinceSecs < 0 || q.UntilSecs < 0:
-		return fmt.Errorf("since and until are Unix seconds and must be ≥ 0")
+		return fmt.Errorf("sinceSecs and untilSecs are Unix seconds and must be ≥ 0")
 	case q.SinceSecs != 0 && q.UntilSecs != 0 && q.SinceSecs > q.UntilSecs:
-		return fmt.Errorf("since (%d) is after until (%d)", q.SinceSecs, q.UntilSecs)
+		return fmt.Errorf("sinceSecs (%d) is after untilSecs (%d)", q.SinceSecs, q.UntilSecs)
 	case slices.Contains(q.Verbs, ""):
 		return fmt.Errorf("verbs must not contain an empty string")
 	}

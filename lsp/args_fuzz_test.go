@@ -16,6 +16,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // argCommands says, per command, whether it takes an options object.
@@ -23,8 +24,8 @@ var argCommands = []struct {
 	name         string
 	takesOptions bool
 }{
-	{CmdStatus, false}, {CmdRefresh, false}, {CmdExplain, false},
-	{CmdOperations, true}, {CmdSignalHealth, true}, {CmdHooks, false},
+	{protocol.CmdStatus, false}, {protocol.CmdRefresh, false}, {protocol.CmdExplain, false},
+	{protocol.CmdOperations, true}, {protocol.CmdSignalHealth, true}, {protocol.CmdHooks, false},
 }
 
 // FuzzCommandArgs: for every command, decoding any JSON arguments array
@@ -60,14 +61,14 @@ func FuzzCommandArgs(f *testing.F) {
 				t.Fatalf("%s: options accepted by a command that takes none: %s", c.name, data)
 			}
 			switch c.name {
-			case CmdOperations:
+			case protocol.CmdOperations:
 				var o operationsOptions
-				if err := decodeOptions(c.name, opts, operationsKeys, &o); err != nil {
+				if err := decodeOptions(c.name, opts, &o); err != nil {
 					mustBeInvalidParams(t, c.name, err)
 					continue
 				}
-				q, err := o.query()
-				if err != nil {
+				q := o.query()
+				if q.Validate() != nil {
 					continue // wrapped into -32602 by cmdOperations
 				}
 				if q.Limit < 0 || q.Limit > heddle.MaxOperationLimit || q.SinceSecs < 0 || q.UntilSecs < 0 ||
@@ -79,9 +80,9 @@ func FuzzCommandArgs(f *testing.F) {
 						t.Fatalf("operations accepted an empty verb from %s", data)
 					}
 				}
-			case CmdSignalHealth:
+			case protocol.CmdSignalHealth:
 				var o signalHealthOptions
-				if err := decodeOptions(c.name, opts, signalHealthKeys, &o); err != nil {
+				if err := decodeOptions(c.name, opts, &o); err != nil {
 					mustBeInvalidParams(t, c.name, err)
 				}
 			}

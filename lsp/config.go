@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // NotificationMode is the `notifications` setting.
@@ -106,7 +107,7 @@ func settingsObject(raw json.RawMessage) (map[string]json.RawMessage, []string) 
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return map[string]json.RawMessage{}, []string{fmt.Sprintf("settings must be a JSON object, got %s", truncate(string(raw), 60))}
+		return map[string]json.RawMessage{}, []string{fmt.Sprintf("settings must be a JSON object, got %s", clip.String(string(raw), 60))}
 	}
 	return obj, nil
 }
@@ -120,7 +121,7 @@ func applySettings(s Settings, obj map[string]json.RawMessage, problems []string
 			s.Notifications = m
 		default:
 			problems = append(problems, fmt.Sprintf("notifications: want \"off\", \"errors\" or \"transitions\", got %s; keeping %q",
-				truncate(string(raw), 40), s.Notifications))
+				clip.String(string(raw), 40), s.Notifications))
 		}
 	}
 	problems = applyMillis(obj, "connectTimeoutMs", maxConnectTimeoutMs, &s.ConnectTimeoutMs, problems)
@@ -137,7 +138,7 @@ func applyMillis(obj map[string]json.RawMessage, key string, max int, dst *int, 
 	var v int
 	if err := json.Unmarshal(raw, &v); err != nil || v <= 0 || v > max {
 		return append(problems, fmt.Sprintf("%s: want a whole number of milliseconds in 1..%d, got %s; keeping %d",
-			key, max, truncate(string(raw), 40), *dst))
+			key, max, clip.String(string(raw), 40), *dst))
 	}
 	*dst = v
 	return problems
@@ -183,10 +184,10 @@ func (s *Server) pullConfiguration() {
 	}()
 }
 
-// useSettings makes settings current and hands the timeouts to the tracker.
+// useSettings makes settings current and hands the timeouts to the sources.
 func (s *Server) useSettings(settings Settings) {
 	s.mu.Lock()
-	old, tracker := s.settings, s.tracker
+	old, sources := s.settings, s.sources
 	s.settings = settings
 	s.mu.Unlock()
 	if old == settings {
@@ -195,8 +196,8 @@ func (s *Server) useSettings(settings Settings) {
 	s.log.Info("settings changed", "notifications", settings.Notifications,
 		"connectTimeoutMs", settings.ConnectTimeoutMs, "healthTimeoutMs", settings.HealthTimeoutMs,
 		"queryTimeoutMs", settings.QueryTimeoutMs)
-	if tracker != nil {
-		tracker.SetOptions(settings.Options())
+	if sources != nil {
+		sources.SetOptions(settings.Options())
 	}
 }
 

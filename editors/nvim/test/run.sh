@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the Neovim plugin (what `make test-nvim` runs): unit tests,
-# the headless end-to-end test, the real TUI in tmux, and the tmux/prompt
-# status segments. Needs bin/heddle-ls and bin/heddle-sim (make build),
+# the headless end-to-end test and the real TUI in tmux (the terminal
+# status segments have their own suite: contrib/statusbar/test.sh). Needs
+# bin/heddle-ls and bin/heddle-sim (make build),
 # nvim (0.7.2 or newer) and tmux. Exits non-zero on any failure.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +43,6 @@ echo "nvim: $(nvim --version | head -1), tmux: $(tmux -V)"
 suite unit env TMPD="$WORK/u" timeout 60 "${NVIM[@]}" -c "luafile $HERE/unit.lua" </dev/null
 suite e2e-headless env REPO_A="$WORK/a" REPO_B="$WORK/b" timeout 120 "${NVIM[@]}" -c "luafile $HERE/e2e.lua" </dev/null
 suite tui-tmux timeout 120 "$HERE/tui.sh"
-suite segments timeout 120 "$HERE/segments.sh"
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"

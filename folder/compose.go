@@ -1,0 +1,81 @@
+package folder
+
+import (
+	"time"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+)
+
+// composeLocked builds the folder's status from what its sources last
+// published; false while a source the status needs has not spoken yet.
+func (v *View) composeLocked() (protocol.StatusParams, bool) {
+	if v.noRepo != nil {
+		return v.wire(*v.noRepo), true
+	}
+	if !v.hasAgent {
+		return protocol.StatusParams{}, false
+	}
+	return v.wire(v.daemon), true
+}
+
+// wire maps the agent daemon's status onto the contract for this folder,
+// with the folder's own root and the second edition's verdicts.
+func (v *View) wire(st daemonlink.Status) protocol.StatusParams {
+	root := ""
+	if st.State != daemonlink.StateNoRepo {
+		root = v.repo.Root
+	}
+	return protocol.StatusParams{
+		Folder:    v.uri,
+		Root:      root,
+		HeddleDir: st.HeddleDir,
+		State:     string(st.State),
+		Reason:    st.Reason,
+		Message:   st.Message,
+		Hint:      st.Hint,
+		PID:       st.PID,
+		Socket:    st.Socket,
+		API:       st.API,
+		Since:     formatSince(st.Since),
+		Health:    HealthOf(st.State, false),
+		Queries:   queriesOf(st),
+	}
+}
+
+// HealthOf is the one severity table (docs/LSP.md, "health"): error for
+// what is broken and needs the user; warning for no daemon serving (or not
+// yet) when no heddle CLI can answer instead — the fix is routine; ok for
+// ready, for a folder without heddle, and for a stopped daemon while the
+// CLI answers.
+func HealthOf(s daemonlink.State, cliAnswers bool) protocol.Health {
+	switch s {
+	case daemonlink.StateDenied, daemonlink.StateInvalidPidfile, daemonlink.StateUnreachable, daemonlink.StateUnhealthy:
+		return protocol.HealthError
+	case daemonlink.StateStale, daemonlink.StateStarting:
+		return protocol.HealthWarning
+	case daemonlink.StateStopped:
+		if cliAnswers {
+			return protocol.HealthOK
+		}
+		return protocol.HealthWarning
+	default:
+		return protocol.HealthOK
+	}
+}
+
+// queriesOf says where heddle.operations would go now.
+func queriesOf(st daemonlink.Status) string {
+	if st.State == daemonlink.StateReady && st.API != daemonlink.APIV1Alpha1 {
+		return protocol.SourceDaemon
+	}
+	return protocol.SourceNone
+}
+
+// formatSince renders a time as RFC 3339 in UTC; the zero time as "".
+func formatSince(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,141 @@
+package folder
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+)
+
+// Refresh looks at the folder from scratch: a folder without a repository
+// looks for one again (after heddle init); a started folder re-probes its
+// daemon through the tracker (subscribers see the result); one not yet
+// started is probed once. It returns the fresh status.
+func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
+	v.Rediscover()
+	v.mu.Lock()
+	noRepo, dir, started := v.noRepo, v.repo.HeddleDir, v.started
+	v.mu.Unlock()
+	if noRepo != nil {
+		return v.wire(*noRepo), nil
+	}
+	if !started {
+		return v.wire(daemonlink.Probe(ctx, dir, v.options()).Status), nil
+	}
+	if _, err := v.src.Daemons.Refresh(ctx, dir); err != nil {
+		if st, ok := v.Status(); ok {
+			return st, nil
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
+		}
+		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(), Err: err}
+	}
+	st, _ := v.Status()
+	return st, nil
+}
+
+// Current is the folder's status now: the last one published, else (the
+// first probe still running) the first one, else (not started) a fresh look.
+func (v *View) Current(ctx context.Context) (protocol.StatusParams, error) {
+	if st, ok := v.Status(); ok {
+		return st, nil
+	}
+	v.mu.Lock()
+	started := v.started
+	v.mu.Unlock()
+	if !started {
+		return v.Refresh(ctx)
+	}
+	o := v.options()
+	wait, cancel := context.WithTimeout(ctx, 2*(o.ConnectTimeout+o.HealthTimeout)+firstMargin)
+	defer cancel()
+	st, err := v.First(wait)
+	if err != nil {
+		return v.Refresh(ctx)
+	}
+	return st, nil
+}
+
+// firstMargin bounds the wait for a started folder's first status beyond
+// its probe and confirmation.
+const firstMargin = 2 * time.Second
+
+// Explain is a fresh, fully instrumented look at the folder (discovery
+// and every probe step, with timings) that changes no tracked state.
+func (v *View) Explain(ctx context.Context) (daemonlink.Explanation, protocol.StatusParams) {
+	if v.path == "" {
+		v.mu.Lock()
+		st := *v.noRepo
+		v.mu.Unlock()
+		return daemonlink.Explanation{Status: st, Steps: []daemonlink.Step{{Name: "discover", Detail: st.Message}}}, v.wire(st)
+	}
+	v.mu.Lock()
+	var known *heddle.Repo
+	if v.noRepo == nil {
+		repo := v.repo
+		known = &repo
+	}
+	v.mu.Unlock()
+	ex := daemonlink.ExplainRepo(ctx, v.path, known, v.options())
+	return ex, v.wire(ex.Status)
+}
+
+// WireSteps maps an explanation's steps; never nil.
+func WireSteps(steps []daemonlink.Step) []protocol.ExplainStep {
+	out := make([]protocol.ExplainStep, 0, len(steps))
+	for _, s := range steps {
+		out = append(out, protocol.ExplainStep{Step: s.Name, OK: s.OK, Micros: s.Duration.Microseconds(), Detail: s.Detail})
+	}
+	return out
+}
+
+// options are the sources' timeouts (the defaults without sources).
+func (v *View) options() daemonlink.Options {
+	if v.src == nil {
+		return daemonlink.Options{}.WithDefaults()
+	}
+	return v.src.Daemons.Options()
+}
+
+// Probe looks once at each of views (started or not), probing each heddle
+// dir once however many views share it, concurrently: the status verb.
+func Probe(ctx context.Context, views []*View, opts daemonlink.Options) []protocol.StatusParams {
+	byDir := map[string]*daemonlink.Status{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, v := range views {
+		repo, ok := v.Repo()
+		if !ok {
+			continue
+		}
+		if _, seen := byDir[repo.HeddleDir]; seen {
+			continue
+		}
+		byDir[repo.HeddleDir] = nil
+		wg.Add(1)
+		go func(dir string) {
+			defer wg.Done()
+			st := daemonlink.Probe(ctx, dir, opts).Status
+			mu.Lock()
+			byDir[dir] = &st
+			mu.Unlock()
+		}(repo.HeddleDir)
+	}
+	wg.Wait()
+	out := make([]protocol.StatusParams, len(views))
+	for i, v := range views {
+		v.mu.Lock()
+		if v.noRepo != nil {
+			out[i] = v.wire(*v.noRepo)
+		} else {
+			out[i] = v.wire(*byDir[v.repo.HeddleDir])
+		}
+		v.mu.Unlock()
+	}
+	return out
+}
