@@ -24,7 +24,7 @@ func figLeaks(e *env) error {
 	if err != nil {
 		return err
 	}
-	defer ext.Close()
+	defer ext.Close(waitTimeout)
 	in := serveInProcess()
 	defer closeInProcess(in)
 

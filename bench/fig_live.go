@@ -33,7 +33,7 @@ func figLive(e *env) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer c.Close(waitTimeout)
 	uri := protocol.PathToURI(root)
 	if _, err := initialize(c.Conn, []string{uri}); err != nil {
 		return err

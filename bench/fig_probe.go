@@ -96,7 +96,7 @@ func figOperations(e *env) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer c.Close(waitTimeout)
 	uri, bigURI := protocol.PathToURI(r.root), protocol.PathToURI(bigRoot)
 	if _, err := initialize(c.Conn, []string{uri, bigURI}); err != nil {
 		return err

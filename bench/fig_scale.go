@@ -87,7 +87,7 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 		}
 		tInit, err := initialize(c.Conn, uris)
 		if err != nil {
-			c.Close()
+			c.Close(waitTimeout)
 			return err
 		}
 		seen := map[string]bool{}
@@ -102,7 +102,7 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 			return len(seen) == n
 		})
 		if err != nil {
-			c.Close()
+			c.Close(waitTimeout)
 			return fmt.Errorf("%d of %d folders reported: %w", len(seen), n, err)
 		}
 		all = append(all, last.At.Sub(tInit))
@@ -110,7 +110,7 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 		// Let every live folder reach ready before timing heddle.status.
 		for i := range live {
 			if _, err := waitState(c.Conn, 0, uris[i], "ready"); err != nil {
-				c.Close()
+				c.Close(waitTimeout)
 				return err
 			}
 		}
@@ -118,17 +118,17 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 			for i := -3; i < e.cfg.statusN; i++ {
 				_, de, err := c.Request(waitTimeout, "bench/echo", nil)
 				if err != nil {
-					c.Close()
+					c.Close(waitTimeout)
 					return err
 				}
 				d, m, err := rpc(c.Conn, "workspace/executeCommand", map[string]any{"command": "heddle.status", "arguments": []any{}})
 				if err != nil {
-					c.Close()
+					c.Close(waitTimeout)
 					return err
 				}
 				var res []json.RawMessage
 				if err := json.Unmarshal(m.Result, &res); err != nil || len(res) != n {
-					c.Close()
+					c.Close(waitTimeout)
 					return fmt.Errorf("heddle.status: want %d statuses, got %d (%v)", n, len(res), err)
 				}
 				if i >= 0 {
@@ -136,11 +136,11 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 				}
 			}
 			if mem, err = readProc(c.PID()); err != nil {
-				c.Close()
+				c.Close(waitTimeout)
 				return err
 			}
 		}
-		if err := c.Close(); err != nil {
+		if err := c.Close(waitTimeout); err != nil {
 			return fmt.Errorf("heddle-ls (%d folders) did not end cleanly: %w", n, err)
 		}
 	}
@@ -166,7 +166,7 @@ func idleAndMemory(e *env, uris []string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer c.Close(waitTimeout)
 	if _, err := initialize(c.Conn, uris); err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func idleAndMemory(e *env, uris []string) error {
 	if err != nil {
 		return err
 	}
-	defer ctl.Close()
+	defer ctl.Close(waitTimeout)
 	if _, err := initialize(ctl.Conn, nil); err != nil {
 		return err
 	}

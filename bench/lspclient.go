@@ -27,12 +27,14 @@ func startServer(bin, logPath string) (*lsptest.Process, error) {
 func serveInProcess() *lsptest.Pipe { return lsptest.NewPipe(lsp.NewServer(lsp.Options{}).Serve) }
 
 // closeInProcess ends an in-process session and waits for the server.
-func closeInProcess(p *lsptest.Pipe) error { return errors.Join(p.Shutdown(), p.Stop(waitTimeout)) }
+func closeInProcess(p *lsptest.Pipe) error {
+	return errors.Join(p.Shutdown(waitTimeout), p.Stop(waitTimeout))
+}
 
 // initialize opens folders (URIs) with notifications off and returns when
 // initialized was written.
 func initialize(c *lsptest.Conn, folders []string) (time.Time, error) {
-	_, at, err := c.Initialize(folders, map[string]any{"processId": os.Getpid(),
+	_, at, err := c.Initialize(waitTimeout, folders, map[string]any{"processId": os.Getpid(),
 		"initializationOptions": map[string]any{"notifications": "off"}})
 	return at, err
 }

@@ -160,7 +160,7 @@ func TestMemoryProfile(t *testing.T) {
 			}
 		}
 		rss(c, st.name)
-		c.Close()
+		c.Close(waitTimeout)
 	}
 
 	c := serveInProcess()

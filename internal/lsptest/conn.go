@@ -135,8 +135,8 @@ func parseMessage(body []byte) (Message, error) {
 
 func (c *Conn) add(m Message) {
 	c.mu.Lock()
-	if m.IsResponse() {
-		c.responses[string(m.ID)] = len(c.msgs)
+	if _, dup := c.responses[string(m.ID)]; m.IsResponse() && !dup {
+		c.responses[string(m.ID)] = len(c.msgs) // the first answer counts
 	}
 	c.msgs = append(c.msgs, m)
 	close(c.changed)
@@ -338,9 +338,10 @@ func (c *Conn) ReadErr() error {
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Initialize sends initialize with folders (URIs) as workspaceFolders and
-// extra merged over the default params, waits for its answer, then sends
-// initialized. It returns the answer and the moment initialized was written.
-func (c *Conn) Initialize(folders []string, extra map[string]any) (Message, time.Time, error) {
+// extra merged over the default params, waits up to d for its answer, then
+// sends initialized. It returns the answer and the moment initialized was
+// written.
+func (c *Conn) Initialize(d time.Duration, folders []string, extra map[string]any) (Message, time.Time, error) {
 	params := map[string]any{"processId": nil, "capabilities": map[string]any{}}
 	if folders != nil {
 		wf := []map[string]string{}
@@ -352,7 +353,7 @@ func (c *Conn) Initialize(folders []string, extra map[string]any) (Message, time
 	for k, v := range extra {
 		params[k] = v
 	}
-	resp, _, err := c.Request(Timeout, "initialize", params)
+	resp, _, err := c.Request(d, "initialize", params)
 	if err != nil {
 		return resp, time.Time{}, err
 	}
@@ -363,9 +364,9 @@ func (c *Conn) Initialize(folders []string, extra map[string]any) (Message, time
 	return resp, at, err
 }
 
-// Shutdown sends shutdown, which must succeed, then exit.
-func (c *Conn) Shutdown() error {
-	resp, _, err := c.Request(Timeout, "shutdown", nil)
+// Shutdown sends shutdown, which must succeed within d, then exit.
+func (c *Conn) Shutdown(d time.Duration) error {
+	resp, _, err := c.Request(d, "shutdown", nil)
 	if err != nil {
 		return err
 	}

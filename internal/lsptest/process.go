@@ -102,12 +102,12 @@ func (p *Process) Kill() {
 }
 
 // Close ends the session as an editor does (shutdown, exit, stdin closed)
-// and waits up to Timeout for exit code 0; a process still running then is
-// killed.
-func (p *Process) Close() error {
-	err := p.Shutdown()
+// and waits up to d for each step, and for exit code 0; a process still
+// running then is killed.
+func (p *Process) Close(d time.Duration) error {
+	err := p.Shutdown(d)
 	p.stdin.Close()
-	code, werr := p.WaitExit(Timeout)
+	code, werr := p.WaitExit(d)
 	if werr != nil {
 		p.Kill()
 		return errors.Join(err, werr, errors.New("killed"))

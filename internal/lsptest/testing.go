@@ -178,7 +178,7 @@ func (c *Client) WaitStateFrom(from int, folder, state, reason string, d time.Du
 // extra initialize params (merged over the defaults).
 func (c *Client) Initialize(folders []string, extra map[string]any) Message {
 	c.tb.Helper()
-	m, _, err := c.Conn.Initialize(folders, extra)
+	m, _, err := c.Conn.Initialize(Timeout, folders, extra)
 	c.must(err)
 	return m
 }
@@ -186,7 +186,7 @@ func (c *Client) Initialize(folders []string, extra map[string]any) Message {
 // Shutdown sends shutdown (which must succeed) then exit.
 func (c *Client) Shutdown() {
 	c.tb.Helper()
-	c.must(c.Conn.Shutdown())
+	c.must(c.Conn.Shutdown(Timeout))
 }
 
 // Decode unmarshals a successful response's result, failing the test on an
