@@ -217,7 +217,11 @@ func (l *link) reprobe(fresh bool) {
 			reuse = l.connNow()
 		}
 		l.t.probes.Add(1)
-		res = probe(l.ctx, l.dir, l.t.options(), reuse)
+		opts := l.t.options()
+		if l.policy.confirming {
+			opts = opts.confirming()
+		}
+		res = probe(l.ctx, l.dir, opts, reuse)
 		if l.closed.Load() {
 			if res.conn != reuse {
 				res.conn.Close()

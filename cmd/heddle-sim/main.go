@@ -14,6 +14,8 @@
 // "heddle-sim: already running (pid N)" and exits 1; bad flags exit 2.
 //
 // Example: heddle-sim --repo /tmp/r --ops 500 --health serving
+//
+// heddle-sim mountd stands in for the mount daemon instead (see mountd.go).
 package main
 
 import (
@@ -56,6 +58,9 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "mountd" {
+		return runMountd(args[1:], os.Stdin, os.Stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
