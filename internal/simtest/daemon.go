@@ -39,12 +39,16 @@ type Process struct {
 // Spawn runs bin (heddle-sim) --repo repo args... and returns at once; see
 // WaitReady.
 func Spawn(bin, repo string, args ...string) (*Process, error) {
-	cmd := exec.Command(bin, append([]string{"--repo", repo}, args...)...)
+	return start(exec.Command(bin, append([]string{"--repo", repo}, args...)...))
+}
+
+// start runs cmd, a heddle-sim, with its stderr collected and watched.
+func start(cmd *exec.Cmd) (*Process, error) {
 	p := &Process{cmd: cmd, stderr: newStderrLog(), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	p.Spawned = time.Now()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start heddle-sim: %w", err)
+		return nil, fmt.Errorf("start %s: %w", cmd.Args[0], err)
 	}
 	go func() {
 		p.waitErr = cmd.Wait()
