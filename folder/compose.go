@@ -5,6 +5,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+	"github.com/heddle-ls/heddle-ls/mountd"
 )
 
 // composeLocked builds the folder's status from what its sources last
@@ -13,10 +14,31 @@ func (v *View) composeLocked() (protocol.StatusParams, bool) {
 	if v.noRepo != nil {
 		return v.wire(*v.noRepo), true
 	}
-	if !v.hasAgent {
+	if !v.hasAgent || !v.hasMount {
 		return protocol.StatusParams{}, false
 	}
-	return v.wire(v.daemon), true
+	return v.compose(v.daemon, v.mount), true
+}
+
+// compose is the folder's status from its sources' statuses (live, or
+// read once for a folder that is not started).
+func (v *View) compose(daemon daemonlink.Status, mount *mountd.Status) protocol.StatusParams {
+	st := v.wire(daemon)
+	st.Mount = wireMount(mount)
+	if st.Mount != nil && st.Mount.State == mountd.StateStale && !st.Health.Worse(protocol.HealthWarning) {
+		// Files under its mounts may be gone: worth a look, not an alarm.
+		st.Health = protocol.HealthWarning
+	}
+	return st
+}
+
+// wireMount maps the mount daemon's status; nil stays nil (not running).
+func wireMount(m *mountd.Status) *protocol.MountStatus {
+	if m == nil {
+		return nil
+	}
+	return &protocol.MountStatus{State: m.State, Reason: m.Reason, Message: m.Message,
+		PID: m.PID, Protocol: m.Protocol, Mounts: m.Mounts}
 }
 
 // wire maps the agent daemon's status onto the contract for this folder,

@@ -9,6 +9,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+	"github.com/heddle-ls/heddle-ls/mountd"
 )
 
 // Refresh looks at the folder from scratch: a folder without a repository
@@ -24,7 +25,10 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 		return v.wire(*noRepo), nil
 	}
 	if !started {
-		return v.wire(daemonlink.Probe(ctx, dir, v.options()).Status), nil
+		st := daemonlink.Probe(ctx, dir, v.options()).Status
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		return v.compose(st, mountd.Read(v.repo)), nil
 	}
 	if _, err := v.src.Daemons.Refresh(ctx, dir); err != nil {
 		if st, ok := v.Status(); ok {
@@ -82,7 +86,10 @@ func (v *View) Explain(ctx context.Context) (daemonlink.Explanation, protocol.St
 	}
 	v.mu.Unlock()
 	ex := daemonlink.ExplainRepo(ctx, v.path, known, v.options())
-	return ex, v.wire(ex.Status)
+	if known == nil || ex.Status.State == daemonlink.StateNoRepo {
+		return ex, v.wire(ex.Status)
+	}
+	return ex, v.compose(ex.Status, mountd.Read(*known))
 }
 
 // WireSteps maps an explanation's steps; never nil.
@@ -133,7 +140,7 @@ func Probe(ctx context.Context, views []*View, opts daemonlink.Options) []protoc
 		if v.noRepo != nil {
 			out[i] = v.wire(*v.noRepo)
 		} else {
-			out[i] = v.wire(*byDir[v.repo.HeddleDir])
+			out[i] = v.compose(*byDir[v.repo.HeddleDir], mountd.Read(v.repo))
 		}
 		v.mu.Unlock()
 	}

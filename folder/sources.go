@@ -6,12 +6,16 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/internal/fswatch"
+	"github.com/heddle-ls/heddle-ls/mountd"
+	"github.com/heddle-ls/heddle-ls/oplog"
 )
 
 // Sources are the trackers folders subscribe to, shared by every folder of
 // a session (the LSP server's, or a CLI verb's), on one file watcher.
 type Sources struct {
-	Daemons *daemonlink.Tracker
+	Daemons *daemonlink.Tracker // the agent daemon
+	Mounts  *mountd.Tracker     // the mount daemon (heddled), from its files
+	Oplog   *oplog.Watcher      // the operation log's publications
 
 	watcher *fswatch.Watcher
 }
@@ -27,7 +31,7 @@ func OpenSources(opts daemonlink.Options, log *slog.Logger) (*Sources, error) {
 		w.Close()
 		return nil, err
 	}
-	return &Sources{Daemons: daemons, watcher: w}, nil
+	return &Sources{Daemons: daemons, Mounts: mountd.NewTracker(w, log), Oplog: oplog.NewWatcher(w, log), watcher: w}, nil
 }
 
 // SetOptions hands new timeouts to the sources.
@@ -35,5 +39,7 @@ func (s *Sources) SetOptions(opts daemonlink.Options) { s.Daemons.SetOptions(opt
 
 // Close stops every source, then the watcher.
 func (s *Sources) Close() error {
+	s.Mounts.Close()
+	s.Oplog.Close()
 	return errors.Join(s.Daemons.Close(), s.watcher.Close())
 }

@@ -157,7 +157,7 @@ func withFolder(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.
 	if !ok {
 		return code
 	}
-	t.view.Start(func(*protocol.StatusParams, protocol.StatusParams) {})
+	t.view.Start(folder.Handlers{Status: func(*protocol.StatusParams, protocol.StatusParams) {}})
 	defer t.view.Close()
 	return fn(t.view)
 }

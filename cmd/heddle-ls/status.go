@@ -120,9 +120,9 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	changes := mailbox.New[change]()
 	for _, t := range targets {
 		defer t.view.Close()
-		t.view.Start(func(_ *protocol.StatusParams, st protocol.StatusParams) {
+		t.view.Start(folder.Handlers{Status: func(_ *protocol.StatusParams, st protocol.StatusParams) {
 			changes.Put(change{t.path, st})
-		})
+		}})
 	}
 	for {
 		select {
