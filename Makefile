@@ -56,13 +56,15 @@ bench: build
 bench-quick: build
 	./scripts/bench.sh --quick
 
-# Regenerate daemonlink/heddlev1 from proto/; proto-check fails if the
-# committed code differs from what the protos generate.
+# Regenerate daemonlink/heddlev1 and daemonlink/heddleapiv1alpha1 from
+# proto/; proto-check fails if the committed code differs from what the
+# protos generate (or if generation leaves a file git does not know).
 proto:
 	./scripts/gen-proto.sh
 
 proto-check: proto
-	git diff --exit-code -- daemonlink/heddlev1
+	git diff --exit-code -- daemonlink/heddlev1 daemonlink/heddleapiv1alpha1
+	test -z "$$(git ls-files --others --exclude-standard -- daemonlink/heddlev1 daemonlink/heddleapiv1alpha1)"
 
 vsix: build
 	./editors/vscode/scripts/package.sh

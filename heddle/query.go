@@ -64,6 +64,7 @@ type Operation struct {
 	Symbols       []string
 	SignalKinds   []string
 	StateID       []byte // the state's id bytes (change_id on heddle.v1 wires up to v0.10.1)
+	StateRef      string // the id as heddle prints it ("hd-…", "hs-…"; see FormatID), "" when none
 }
 
 // SignalHealth is the repository's signal-health report.
