@@ -8,6 +8,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/heddlecli"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 	"github.com/heddle-ls/heddle-ls/mountd"
 )
@@ -27,8 +28,12 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 	if !started {
 		st := daemonlink.Probe(ctx, dir, v.options()).Status
 		v.mu.Lock()
+		repo := v.repo
+		v.mu.Unlock()
+		cli := v.lookCLI(ctx, repo)
+		v.mu.Lock()
 		defer v.mu.Unlock()
-		return v.compose(st, mountd.Read(v.repo)), nil
+		return v.compose(st, mountd.Read(repo), cli), nil
 	}
 	if _, err := v.src.Daemons.Refresh(ctx, dir); err != nil {
 		if st, ok := v.Status(); ok {
@@ -89,7 +94,10 @@ func (v *View) Explain(ctx context.Context) (daemonlink.Explanation, protocol.St
 	if known == nil || ex.Status.State == daemonlink.StateNoRepo {
 		return ex, v.wire(ex.Status)
 	}
-	return ex, v.compose(ex.Status, mountd.Read(*known))
+	cli := v.lookCLI(ctx, *known)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return ex, v.compose(ex.Status, mountd.Read(*known), cli)
 }
 
 // WireSteps maps an explanation's steps; never nil.
@@ -110,8 +118,9 @@ func (v *View) options() daemonlink.Options {
 }
 
 // Probe looks once at each of views (started or not), probing each heddle
-// dir once however many views share it, concurrently: the status verb.
-func Probe(ctx context.Context, views []*View, opts daemonlink.Options) []protocol.StatusParams {
+// dir once however many views share it, concurrently, and asking cli (nil:
+// none) for the heddle CLI: the status verb.
+func Probe(ctx context.Context, views []*View, opts daemonlink.Options, cli *heddlecli.Runner) []protocol.StatusParams {
 	byDir := map[string]*daemonlink.Status{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -136,12 +145,16 @@ func Probe(ctx context.Context, views []*View, opts daemonlink.Options) []protoc
 	wg.Wait()
 	out := make([]protocol.StatusParams, len(views))
 	for i, v := range views {
-		v.mu.Lock()
-		if v.noRepo != nil {
+		repo, ok := v.Repo()
+		if !ok {
+			v.mu.Lock()
 			out[i] = v.wire(*v.noRepo)
-		} else {
-			out[i] = v.compose(*byDir[v.repo.HeddleDir], mountd.Read(v.repo))
+			v.mu.Unlock()
+			continue
 		}
+		c := lookCLI(ctx, cli, v.path, repo)
+		v.mu.Lock()
+		out[i] = v.compose(*byDir[repo.HeddleDir], mountd.Read(repo), c)
 		v.mu.Unlock()
 	}
 	return out

@@ -39,6 +39,8 @@ type View struct {
 	path     string // absolute, cleaned; "" when the URI is not a file URI
 	realPath string // path with symlinks resolved
 	src      *Sources
+	ctx      context.Context // ends at Close: bounds the folder's own looks (the CLI's version)
+	cancel   context.CancelFunc
 
 	mu       sync.Mutex
 	repo     heddle.Repo
@@ -49,6 +51,8 @@ type View struct {
 	hasAgent bool              // daemon holds a published status
 	mount    *mountd.Status    // the mount daemon; nil when it does not run
 	hasMount bool              // the mount source has spoken
+	cli      cliState          // the heddle CLI, as last looked at
+	hasCLI   bool              // the CLI has been looked at
 	last     *protocol.StatusParams
 	first    chan struct{} // closed when last is first set
 	stops    []func()
@@ -59,6 +63,7 @@ type View struct {
 // Start.
 func New(src *Sources, uri, name string) *View {
 	v := &View{uri: uri, name: name, src: src, first: make(chan struct{})}
+	v.ctx, v.cancel = context.WithCancel(context.Background())
 	path, err := protocol.URIToPath(uri)
 	if err != nil {
 		st := daemonlink.NoRepoStatus(nil)
@@ -115,6 +120,7 @@ func (v *View) Start(h Handlers) {
 	}
 	v.started, v.handlers = true, h
 	v.mu.Unlock()
+	v.src.register(v)
 	v.subscribe()
 }
 
@@ -139,6 +145,12 @@ func (v *View) subscribe() {
 	v.mu.Lock()
 	v.stops = append(v.stops, stops...)
 	v.mu.Unlock()
+	// The CLI's version may take a process to learn: not on the caller's time.
+	go func() {
+		ctx, cancel := context.WithTimeout(v.ctx, v.options().QueryTimeout)
+		defer cancel()
+		v.onCLI(v.lookCLI(ctx, repo))
+	}()
 }
 
 // onMount is the mount daemon's subscription.
@@ -230,6 +242,10 @@ func (v *View) Rediscover() bool {
 
 // Close ends the folder's subscriptions; no handler is called after it.
 func (v *View) Close() {
+	v.cancel()
+	if v.src != nil {
+		v.src.unregister(v)
+	}
 	v.mu.Lock()
 	stops := v.stops
 	v.stops, v.handlers = nil, Handlers{}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/folder"
+	"github.com/heddle-ls/heddle-ls/heddlecli"
 	"github.com/heddle-ls/heddle-ls/internal/mailbox"
 	"github.com/heddle-ls/heddle-ls/internal/render"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
@@ -51,6 +52,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return usageError(stderr, fs, err)
 	}
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
 	targets, err := resolveTargets(paths, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls status: %v\n", err)
@@ -60,7 +65,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for i, t := range targets {
 		views[i] = t.view
 	}
-	statuses := folder.Probe(ctx, views, daemonlink.Options{})
+	cli := heddlecli.NewRunner(heddlecli.Options{Setting: cfg.HeddlePath, Timeout: cfg.Daemon.QueryTimeout}, nil)
+	statuses := folder.Probe(ctx, views, cfg.Daemon, cli)
 	code := exitOK
 	for _, st := range statuses {
 		if st.State != string(daemonlink.StateReady) {
@@ -101,7 +107,11 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, cancel := untilStdoutGone(ctx, stdout)
 	defer cancel()
-	src, err := openSources(stderr)
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
+	src, err := openSources(stderr, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls watch: %v\n", err)
 		return exitNotReady
@@ -157,7 +167,7 @@ func printWatched(out io.Writer, asJSON bool, path string, st protocol.StatusPar
 }
 
 // newFlagSet is the preamble every verb shares: its name, its usage line
-// and what it does.
+// and what it does, and the flag naming the heddle CLI (heddlePath).
 func newFlagSet(verb string, stderr io.Writer, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -165,7 +175,17 @@ func newFlagSet(verb string, stderr io.Writer, synopsis, about string) *flag.Fla
 		fmt.Fprintf(stderr, "usage: heddle-ls %s %s\n\n%s\n", verb, synopsis, about)
 		fs.PrintDefaults()
 	}
+	fs.String("heddle", "", `the heddle CLI queries fall through to: "" = heddle on PATH, "off" = never, else an absolute path`)
 	return fs
+}
+
+// sourcesConfig is the sources' configuration from a verb's flags.
+func sourcesConfig(fs *flag.FlagSet) (folder.Config, error) {
+	path := fs.Lookup("heddle").Value.String()
+	if path != "" && path != "off" && !filepath.IsAbs(path) {
+		return folder.Config{}, fmt.Errorf(`--heddle: want "off" or an absolute path, got %q`, path)
+	}
+	return folder.Config{Daemon: daemonlink.Options{}.WithDefaults(), HeddlePath: path}, nil
 }
 
 // parseInterleaved parses flags that may come before, between or after
