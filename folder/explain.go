@@ -3,6 +3,7 @@ package folder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -20,22 +21,20 @@ import (
 func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 	v.Rediscover()
 	v.mu.Lock()
-	noRepo, dir, started := v.noRepo, v.repo.HeddleDir, v.started
+	noRepo, repo, started := v.noRepo, v.repo, v.started
 	v.mu.Unlock()
 	if noRepo != nil {
 		return v.wire(*noRepo), nil
 	}
 	if !started {
-		st := daemonlink.Probe(ctx, dir, v.options()).Status
-		v.mu.Lock()
-		repo := v.repo
-		v.mu.Unlock()
+		st := daemonlink.Probe(ctx, repo.HeddleDir, v.options()).Status
 		cli := v.lookCLI(ctx, repo)
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		return v.compose(st, mountd.Read(repo), cli), nil
 	}
-	if _, err := v.src.Daemons.Refresh(ctx, dir); err != nil {
+	d, err := v.src.Daemons.Refresh(ctx, repo.HeddleDir)
+	if err != nil {
 		if st, ok := v.Status(); ok {
 			return st, nil
 		}
@@ -44,8 +43,21 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 		}
 		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(), Err: err}
 	}
-	st, _ := v.Status()
-	return st, nil
+	// Compose the answer from the fresh probe: a source that has not spoken
+	// yet (a repository found just now) is asked here, so the answer does
+	// not wait for — or miss — the status the folder is about to publish.
+	v.mu.Lock()
+	mount, hasMount, cli, hasCLI := v.mount, v.hasMount, v.cli, v.hasCLI
+	v.mu.Unlock()
+	if !hasMount {
+		mount = mountd.Read(repo)
+	}
+	if !hasCLI {
+		cli = v.lookCLI(ctx, repo)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.compose(d, mount, cli), nil
 }
 
 // Current is the folder's status now: the last one published, else (the
@@ -94,10 +106,14 @@ func (v *View) Explain(ctx context.Context) (daemonlink.Explanation, protocol.St
 	if known == nil || ex.Status.State == daemonlink.StateNoRepo {
 		return ex, v.wire(ex.Status)
 	}
+	start := time.Now()
 	cli := v.lookCLI(ctx, *known)
+	took := time.Since(start)
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	return ex, v.compose(ex.Status, mountd.Read(*known), cli)
+	st := v.compose(ex.Status, mountd.Read(*known), cli)
+	v.mu.Unlock()
+	ex.Steps = append(ex.Steps, cliStep(cli, took, st.Queries == protocol.SourceDaemon), routeStep(st, ex.Status, cli))
+	return ex, st
 }
 
 // WireSteps maps an explanation's steps; never nil.
@@ -158,4 +174,47 @@ func Probe(ctx context.Context, views []*View, opts daemonlink.Options, cli *hed
 		v.mu.Unlock()
 	}
 	return out
+}
+
+// cliStep explains the heddle CLI found (or why none is), and whether it
+// may run for the folder; a missing CLI is no failure while the daemon
+// answers (spare).
+func cliStep(c cliState, took time.Duration, spare bool) daemonlink.Step {
+	step := daemonlink.Step{Name: "cli", OK: c.answers() || spare, Duration: took}
+	switch {
+	case !c.found:
+		step.Detail = "no heddle CLI: " + cliProblem(c.err)
+	case c.unsafe != nil:
+		step.Detail = fmt.Sprintf("heddle %s at %s, but it may not run here: %s", c.info.Version, c.info.Path, unsafeHint(c.unsafe))
+	default:
+		step.Detail = fmt.Sprintf("heddle %s at %s (%s)", c.info.Version, c.info.Path, agentOf(c.info))
+	}
+	return step
+}
+
+func agentOf(i heddlecli.Info) string {
+	if !i.HasAgentDaemon() {
+		return "no agent daemon in this release"
+	}
+	return "its agent daemon speaks " + i.AgentAPI()
+}
+
+// routeStep says where each query would go now, and why.
+func routeStep(st protocol.StatusParams, d daemonlink.Status, c cliState) daemonlink.Step {
+	signals := st.Queries
+	if d.State == daemonlink.StateReady {
+		signals = protocol.SourceDaemon // heddle.v1 or heddle.api.v1alpha1 alike
+	}
+	detail := fmt.Sprintf("operations and hooks → %s, signal health → %s", st.Queries, signals)
+	switch {
+	case st.Queries == protocol.SourceDaemon:
+		detail += " (the agent daemon is ready and speaks heddle.v1)"
+	case st.Queries == protocol.SourceCLI && d.State == daemonlink.StateReady:
+		detail += " (the daemon speaks heddle.api.v1alpha1, which has no operation log or hooks)"
+	case st.Queries == protocol.SourceCLI:
+		detail += " (no agent daemon is ready)"
+	default:
+		detail += " (no agent daemon is ready and the heddle CLI cannot answer)"
+	}
+	return daemonlink.Step{Name: "queries", OK: st.Queries != protocol.SourceNone, Detail: detail}
 }

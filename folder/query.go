@@ -138,7 +138,9 @@ func cliFailed(what string, st protocol.StatusParams, ce *heddlecli.Error) error
 	return &Error{Kind: kind, Message: msg, Hint: ce.Hint, Status: st, Err: ce}
 }
 
-func (r route) target(v *View) heddlecli.Target { return heddlecli.Target{Folder: v.path, Repo: r.repo} }
+func (r route) target(v *View) heddlecli.Target {
+	return heddlecli.Target{Folder: v.path, Repo: r.repo}
+}
 
 // Operations answers heddle.operations: the most recent matches, newest first.
 func (v *View) Operations(ctx context.Context, q heddle.OperationQuery) (protocol.OperationsResult, error) {

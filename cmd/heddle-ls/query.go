@@ -83,7 +83,7 @@ func runOps(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := render.OperationsTable(stdout, res.Hits); err != nil {
 			return exitNotReady
 		}
-		return exitOK
+		return answeredBy(stdout, res.Source)
 	})
 }
 
@@ -105,7 +105,7 @@ func runSignals(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if err := render.SignalHealthTable(stdout, res); err != nil {
 			return exitNotReady
 		}
-		return exitOK
+		return answeredBy(stdout, res.Source)
 	})
 }
 
@@ -123,7 +123,7 @@ func runHooks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err := render.HooksTable(stdout, res.Hooks); err != nil {
 			return exitNotReady
 		}
-		return exitOK
+		return answeredBy(stdout, res.Source)
 	})
 }
 
@@ -172,6 +172,16 @@ func withFolder(fs *flag.FlagSet, args []string, stderr io.Writer, fn func(*fold
 func openSources(stderr io.Writer, cfg folder.Config) (*folder.Sources, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return folder.OpenSources(cfg, log)
+}
+
+// answeredBy ends a table with who answered it.
+func answeredBy(stdout io.Writer, source string) int {
+	who := map[string]string{protocol.SourceDaemon: "the agent daemon", protocol.SourceCLI: "the heddle CLI"}[source]
+	if who == "" {
+		who = source
+	}
+	fmt.Fprintf(stdout, "(answered by %s)\n", who)
+	return exitOK
 }
 
 func queryFailed(stderr io.Writer, verb string, err error) int {

@@ -25,7 +25,7 @@ func StatusLine(path string, st protocol.StatusParams) string {
 		line += "  (" + st.Hint + ")"
 	}
 	if m := st.Mount; m != nil {
-		line += fmt.Sprintf("  [mount daemon %s: %s]", m.State, m.Message)
+		line += "  [" + m.Message + "]"
 	}
 	return line
 }
