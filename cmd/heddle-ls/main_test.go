@@ -229,8 +229,8 @@ func TestOpsAndExplain(t *testing.T) {
 		t.Errorf("ops --json: code %d, out %s, err %s", code, out, errOut)
 	}
 	out, _, code = runLS(t, "", "ops", repo, "--limit", "2", "--verb", "fork", "--verb", "collapse")
-	if code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
-		t.Errorf("ops table: code %d, out:\n%s", code, out)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 4 || lines[3] != "(answered by the agent daemon)" {
+		t.Errorf("ops table (a header, 2 hits, who answered): code %d, out:\n%s", code, out)
 	}
 	out, _, code = runLS(t, "", "explain", repo)
 	if code != 0 || !strings.Contains(out, "STEP") || !strings.Contains(out, "health") {
