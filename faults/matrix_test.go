@@ -219,7 +219,7 @@ func TestFault08_NotServing(t *testing.T) {
 func TestFault13_SocketPathTooLong(t *testing.T) {
 	const suffix = "/.heddle/sockets/grpc.sock"
 	mk := func(total int) string {
-		base := newRepoDir(t)
+		base := simtest.ShortDir(t)
 		pad := total - len(base) - 1 - len(suffix)
 		if pad < 1 {
 			t.Fatalf("temp dir %s too long for a %d-byte socket path", base, total)
@@ -338,21 +338,6 @@ func TestFault16_HeddleDirDeletedAndRecreated(t *testing.T) {
 	m, _ := s.operations(uri(repo), map[string]any{"limit": 1})
 	lsptest.Decode[protocol.OperationsResult](t, m)
 	s.end()
-}
-
-// newRepoDir is an empty short temp dir.
-func newRepoDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "hf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return real
 }
 
 // 3b. The invalid-pidfile message should say what is wrong with the file

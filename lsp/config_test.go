@@ -3,7 +3,6 @@ package lsp
 import (
 	"encoding/json"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -64,41 +63,4 @@ func TestSettings_Sources(t *testing.T) {
 		c.HeddlePath != "/usr/bin/heddle" {
 		t.Errorf("sources config = %+v", c)
 	}
-}
-
-// didChangeConfiguration reaches the server: switching notifications to
-// "off" silences the ready → stopped message the default would show.
-func TestDidChangeConfiguration_Applies(t *testing.T) {
-	repo := newRepo(t)
-	sim := startSim(t, repo)
-	c := newTestClient(t, Options{})
-	folder := pathToURI(repo)
-	c.initialize([]string{folder}, nil)
-	c.waitStatus(folder, "ready")
-	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"heddle": map[string]any{
-		"notifications": "off", "queryTimeoutMs": "soon"}}})
-	// The bad value is reported in the log.
-	c.waitFor("logMessage about the bad setting", func(m message) bool {
-		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "queryTimeoutMs")
-	})
-	sim.stop(t, syscall.SIGINT)
-	c.waitStatus(folder, "stopped")
-	c.executeCommand(CmdStatus)
-	if !c.quietFor(200*time.Millisecond, 0, func(m message) bool { return m.Method == "window/showMessage" }) {
-		t.Errorf("showMessage after notifications were turned off:\n%s", c.transcript())
-	}
-}
-
-// A client that supports workspace/configuration is asked for section heddle.
-func TestConfiguration_Pulled(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, map[string]any{"capabilities": map[string]any{"workspace": map[string]any{"configuration": true}}})
-	req := c.waitFor("workspace/configuration request", func(m message) bool { return m.Method == "workspace/configuration" })
-	if !strings.Contains(string(req.Params), `"section":"heddle"`) || len(req.ID) == 0 {
-		t.Fatalf("configuration request = %s", req.raw)
-	}
-	c.send(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(req.ID), "result": []any{map[string]any{"notifications": "wrong"}}})
-	c.waitFor("logMessage about the pulled bad value", func(m message) bool {
-		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "wrong")
-	})
 }

@@ -11,14 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
-
-const wait = 10 * time.Second
 
 // mountIs matches a status whose mount daemon is in state (or, for "",
 // not running) with n mounts.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -32,8 +31,6 @@ func StartMountDaemon(tb testing.TB, root string, protocol int, args ...string) 
 	record := filepath.Join(tb.TempDir(), "connections")
 	cmd := exec.Command(BinaryPath(tb), append([]string{"mountd", "--repo", root,
 		"--protocol", strconv.Itoa(protocol), "--record", record}, args...)...)
-	log := newStderrLog()
-	cmd.Stderr = log
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		tb.Fatalf("simtest: %v", err)
@@ -42,33 +39,22 @@ func StartMountDaemon(tb testing.TB, root string, protocol int, args ...string) 
 	if err != nil {
 		tb.Fatalf("simtest: %v", err)
 	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("simtest: start heddle-sim mountd: %v", err)
+	p, err := start(cmd)
+	if err != nil {
+		tb.Fatalf("simtest: %v", err)
 	}
-	m := &MountDaemon{proc: &Daemon{tb: tb, cmd: cmd, stderr: log, exited: make(chan struct{})},
-		record: record, stdin: stdin, replies: make(chan string, 16)}
+	m := &MountDaemon{proc: &Daemon{Process: p, tb: tb}, record: record, stdin: stdin, replies: make(chan string, 16)}
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			m.replies <- sc.Text()
 		}
 	}()
-	go func() {
-		m.proc.waitErr = cmd.Wait()
-		close(m.proc.exited)
-	}()
 	tb.Cleanup(m.proc.cleanup)
-	timer := time.NewTimer(StartTimeout)
-	defer timer.Stop()
-	select {
-	case <-log.ready:
-	case <-m.proc.exited:
-		tb.Fatalf("simtest: heddle-sim mountd exited before ready (%v):\n%s", m.proc.waitErr, log.String())
-	case <-timer.C:
-		m.proc.kill()
-		tb.Fatalf("simtest: heddle-sim mountd not ready after %s:\n%s", StartTimeout, log.String())
+	if err := p.WaitReady(StartTimeout); err != nil {
+		tb.Fatalf("simtest: mountd: %v", err)
 	}
-	m.stateDir = filepath.Dir(log.value("heddle-sim: endpoint at "))
+	m.stateDir = filepath.Dir(p.stderr.value("heddle-sim: endpoint at "))
 	return m
 }
 
@@ -118,8 +104,8 @@ func (m *MountDaemon) command(line string) int {
 			tb.Fatalf("simtest: heddle-sim mountd answered %q to %q", reply, line)
 		}
 		return n
-	case <-m.proc.exited:
-		tb.Fatalf("simtest: heddle-sim mountd exited (%v) before answering %q:\n%s", m.proc.waitErr, line, m.Stderr())
+	case <-m.proc.Exited():
+		tb.Fatalf("simtest: heddle-sim mountd exited (%v) before answering %q:\n%s", m.proc.Wait(), line, m.Stderr())
 	case <-timer.C:
 		tb.Fatalf("simtest: heddle-sim mountd did not answer %q within %s:\n%s", line, StopTimeout, m.Stderr())
 	}
@@ -144,7 +130,7 @@ func (m *MountDaemon) Connections() int {
 // Interrupt sends SIGINT (a clean exit: the files are removed) and waits.
 func (m *MountDaemon) Interrupt() error {
 	m.proc.tb.Helper()
-	return m.proc.signalAndWait(syscall.SIGINT)
+	return m.proc.Interrupt()
 }
 
 // Kill sends SIGKILL and waits; the files stay behind.
