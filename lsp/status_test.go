@@ -297,13 +297,11 @@ func TestStatus_TwoHundredFolders(t *testing.T) {
 		want[uri] = state
 	}
 	c := newClient(t, lsp.Options{})
-	// This is about scale, not timeouts: 20 first probes at once on a
-	// loaded 2-core machine (the race detector, parallel test packages) can
-	// miss the 150 ms default health deadline, which reads unhealthy until
-	// the retry (TestTracker_FaultsEndUnhealthyWithinTimeouts covers that).
-	opts := map[string]any{"heddle": map[string]any{"healthTimeoutMs": 3000}}
-	if resp, _ := c.Request(wait, "initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders,
-		"initializationOptions": opts}); resp.Error != nil {
+	// The default deadlines: 20 first probes at once on a loaded machine
+	// (the race detector, parallel test packages) miss them now and then,
+	// and a timeout that is not confirmed must never be shown (docs/LSP.md):
+	// each live folder's one status is ready, and no message is shown.
+	if resp, _ := c.Request(wait, "initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders}); resp.Error != nil {
 		t.Fatal(resp.Raw)
 	}
 	c.Notify("initialized", map[string]any{})
@@ -318,6 +316,11 @@ func TestStatus_TwoHundredFolders(t *testing.T) {
 		got := c.Statuses(uri)
 		if len(got) != 1 || got[0].State != state {
 			t.Errorf("%s: statuses %+v, want one %s", uri, got, state)
+		}
+	}
+	for _, m := range c.Messages() {
+		if m.Method == "window/showMessage" {
+			t.Errorf("a message on the way to ready: %s", m.Raw)
 		}
 	}
 }
