@@ -29,18 +29,11 @@ func figLive(e *env) error {
 		return err
 	}
 	defer w.close()
-	c, err := startServer(e.ls, e.base+"/ls-live.log")
+	c, uri, err := openFolder(e, "live", root, "stopped")
 	if err != nil {
 		return err
 	}
 	defer c.Close(waitTimeout)
-	uri := protocol.PathToURI(root)
-	if _, err := initialize(c.Conn, []string{uri}); err != nil {
-		return err
-	}
-	if _, err := waitState(c.Conn, 0, uri, "stopped"); err != nil {
-		return err
-	}
 
 	var startListen, startSock, stopSignal, stopRm, daemonStop, probeCost samples
 	intermediate := 0

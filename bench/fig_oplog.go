@@ -104,18 +104,11 @@ func oplogThroughServer(e *env, n int) error {
 		return err
 	}
 	defer raw.close()
-	c, err := startServer(e.ls, e.base+"/ls-oplog.log")
+	c, _, err := openFolder(e, "oplog", root, "stopped")
 	if err != nil {
 		return err
 	}
 	defer c.Close(waitTimeout)
-	uri := protocol.PathToURI(root)
-	if _, err := initialize(c.Conn, []string{uri}); err != nil {
-		return err
-	}
-	if _, err := waitState(c.Conn, 0, uri, "stopped"); err != nil {
-		return err
-	}
 	var lat, floor samples
 	for i := range n {
 		tmp := filepath.Join(dir, ".oplog.manifest.tmp-bench-"+strconv.Itoa(i))

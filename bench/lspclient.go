@@ -11,6 +11,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // startServer runs bin (heddle-ls) in LSP mode; its stderr goes to logPath.
@@ -54,4 +55,23 @@ func rpc(c *lsptest.Conn, method string, params any) (time.Duration, lsptest.Mes
 		err = errors.New(method + ": error response: " + m.Raw)
 	}
 	return took, m, err
+}
+
+// openFolder starts a heddle-ls (its log in base/ls-name.log), opens the
+// folder at root and waits for its first status to be state.
+func openFolder(e *env, name, root, state string) (*lsptest.Process, string, error) {
+	c, err := startServer(e.ls, e.base+"/ls-"+name+".log")
+	if err != nil {
+		return nil, "", err
+	}
+	uri := protocol.PathToURI(root)
+	if _, err := initialize(c.Conn, []string{uri}); err != nil {
+		c.Close(waitTimeout)
+		return nil, "", err
+	}
+	if _, err := waitState(c.Conn, 0, uri, state); err != nil {
+		c.Close(waitTimeout)
+		return nil, "", err
+	}
+	return c, uri, nil
 }
