@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
-	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 func figLive(e *env) error {
