@@ -6,7 +6,7 @@ BIN := bin
 # builds: the race detector needs cgo.
 BUILD := CGO_ENABLED=0 $(GO) build -trimpath
 
-.PHONY: all build demo deps test test-go test-vscode test-nvim fuzz soak bench bench-quick proto proto-check vsix clean
+.PHONY: all build demo deps test test-go test-vscode test-nvim test-statusbar fuzz soak bench bench-quick proto proto-check vsix clean
 
 all: build
 
@@ -20,9 +20,11 @@ demo: build
 	./scripts/demo.sh
 
 # Every test: Go (race detector on), the VS Code extension (unit + real
-# VS Code end to end), the Neovim plugin (headless + tmux), bounded fuzzing,
-# the 1,000-cycle soak and the benchmark harness in quick mode.
-test: deps test-go test-vscode test-nvim fuzz soak bench-quick
+# VS Code end to end), the Neovim plugin (headless + tmux, Neovim 0.7 and
+# 0.11), the terminal status bars, bounded fuzzing, the 1,000-cycle soak and
+# the benchmark harness in quick mode; a table of suites and times at the end.
+test:
+	./scripts/test.sh
 
 # Debian packages the tests need (installed only if missing); test-vscode
 # provisions its real VS Code itself.
@@ -39,6 +41,9 @@ test-vscode: build
 test-nvim: build
 	./editors/nvim/test/run.sh
 
+test-statusbar: build
+	./contrib/statusbar/test.sh
+
 fuzz:
 	./scripts/fuzz.sh
 
@@ -51,13 +56,15 @@ bench: build
 bench-quick: build
 	./scripts/bench.sh --quick
 
-# Regenerate daemonlink/heddlev1 from proto/; proto-check fails if the
-# committed code differs from what the protos generate.
+# Regenerate daemonlink/heddlev1 and daemonlink/heddleapiv1alpha1 from
+# proto/; proto-check fails if the committed code differs from what the
+# protos generate (or if generation leaves a file git does not know).
 proto:
 	./scripts/gen-proto.sh
 
 proto-check: proto
-	git diff --exit-code -- daemonlink/heddlev1
+	git diff --exit-code -- daemonlink/heddlev1 daemonlink/heddleapiv1alpha1
+	test -z "$$(git ls-files --others --exclude-standard -- daemonlink/heddlev1 daemonlink/heddleapiv1alpha1)"
 
 vsix: build
 	./editors/vscode/scripts/package.sh

@@ -42,6 +42,7 @@ type config struct {
 	idle    time.Duration // figure 5 window
 	verbN   int           // figure 7 samples
 	restart int           // figure 8 restarts
+	cliN    int           // figure 10 samples
 	seed    int64
 }
 
@@ -55,17 +56,19 @@ func run() int {
 	flag.BoolVar(&cfg.quick, "quick", false, "small N: check the harness end to end in well under a minute")
 	flag.StringVar(&cfg.binDir, "bin", "bin", "directory holding heddle-ls and heddle-sim")
 	flag.StringVar(&cfg.outDir, "out", "", "write results.json and latency.csv here (default: none)")
-	flag.StringVar(&only, "only", "", "comma-separated figures to run (1..8); default all")
+	flag.StringVar(&only, "only", "", "comma-separated figures to run (1..11); default all")
 	flag.Int64Var(&cfg.seed, "seed", 1, "seed of the simulated pollers' phases")
 	flag.Parse()
 	if cfg.quick {
 		cfg.probeN, cfg.opsN, cfg.largeN, cfg.large = 30, 30, 5, 5000
 		cfg.liveN, cfg.folders, cfg.live, cfg.reps, cfg.statusN = 10, 100, 10, 1, 10
 		cfg.idle, cfg.verbN, cfg.restart = 3*time.Second, 10, 50
+		cfg.cliN = 10
 	} else {
 		cfg.probeN, cfg.opsN, cfg.largeN, cfg.large = 500, 500, 50, 50000
 		cfg.liveN, cfg.folders, cfg.live, cfg.reps, cfg.statusN = 300, 1000, 100, 7, 50
 		cfg.idle, cfg.verbN, cfg.restart = 60*time.Second, 100, 1000
+		cfg.cliN = 200
 	}
 	cfg.only = map[string]bool{}
 	for _, f := range strings.Split(only, ",") {
@@ -141,7 +144,7 @@ func runBench(cfg config) error {
 		run func(*env) error
 	}{
 		{"1", figProbe}, {"2", figOperations}, {"7", figVerb}, {"3", figLive},
-		{"8", figLeaks}, {"4", figScale},
+		{"8", figLeaks}, {"9", figOplog}, {"10", figCLI}, {"11", figLoad}, {"4", figScale},
 	}
 	for _, f := range figures {
 		if f.id == "4" && !(e.want("4") || e.want("5") || e.want("6")) {

@@ -15,13 +15,13 @@ type QueryError struct {
 type QueryErrorKind string
 
 const (
-	ErrNotTracked  QueryErrorKind = "not-tracked"     // the heddle dir is not tracked
-	ErrNotReady    QueryErrorKind = "not-ready"       // the daemon is not ready (see Status)
-	ErrUnsupported QueryErrorKind = "api-unsupported" // the daemon's API lacks the call
-	ErrDeadline    QueryErrorKind = "deadline"        // the daemon did not answer in time
-	ErrCanceled    QueryErrorKind = "canceled"        // the caller cancelled
-	ErrDaemon      QueryErrorKind = "daemon-error"    // the daemon answered with an error
-	ErrBadQuery    QueryErrorKind = "bad-query"       // the query itself is invalid
+	KindNotTracked  QueryErrorKind = "not-tracked"     // the heddle dir is not tracked
+	KindNotReady    QueryErrorKind = "not-ready"       // the daemon is not ready (see Status)
+	KindUnsupported QueryErrorKind = "api-unsupported" // the daemon's API lacks the call
+	KindDeadline    QueryErrorKind = "deadline"        // the daemon did not answer in time
+	KindCanceled    QueryErrorKind = "canceled"        // the caller cancelled
+	KindDaemon      QueryErrorKind = "daemon-error"    // the daemon answered with an error
+	KindBadQuery    QueryErrorKind = "bad-query"       // the query itself is invalid
 )
 
 func (e *QueryError) Error() string {

@@ -2,94 +2,70 @@ package daemonlink
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/heddle-ls/heddle-ls/internal/fanout"
+	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 	"github.com/heddle-ls/heddle-ls/internal/procwatch"
 )
 
-// A link tracks one heddle dir. Its goroutine (run) owns the probe loop,
-// the connection's watchers, the exit watch and the retry timers; mu guards
-// the fields that queries and Status read from other goroutines.
+// A link tracks one heddle dir: it is the fanout source of that dir's
+// subscribers. Its goroutine (run) owns the probe loop, the policy's
+// counters, the connection's watchers, the exit watch, the retry timer and
+// the delivery to subscribers (src); mu guards the fields that queries read
+// from other goroutines.
 //
 // Nothing here polls. A probe runs only when something happened: a file
 // event in sockets/ (or, while it is missing, on the path to it), the
 // daemon process exiting (pidfd), the gRPC channel leaving READY, a pushed
-// Health.Watch flip, a refresh, or a bounded retry after a refused connect
-// or a timeout.
+// Health.Watch flip, a refresh, or a bounded retry the policy asked for.
 type link struct {
 	dir        string // canonical heddle dir
 	socketsDir string
 	t          *Tracker
+	src        *fanout.Source[Status] // the subscribers; Done when the last leaves
 
 	kickCh    chan struct{} // buffered 1: "something may have changed"
 	refreshCh chan chan Status
 	apiCh     chan string // an API learned from a query's answer
-	closeCh   chan struct{}
-	done      chan struct{}
 	closed    atomic.Bool
 	ctx       context.Context // ends when the link closes
 	cancel    context.CancelFunc
 
-	target atomic.Pointer[watchTarget] // what the shared watcher watches for us
-
-	// pushed is the latest Health.Watch verdict: 0 none, 1 serving, 2 not.
-	pushed atomic.Int32
+	sockets *fswatch.Dir // sockets/ (or the way to it) on the shared watcher
 
 	mu     sync.Mutex
-	status Status
+	status Status      // what subscribers were last given
 	known  bool        // status holds a probe result
 	conn   *daemonConn // verified connection, when state is ready or unhealthy
 
 	// Owned by run.
-	connStop   context.CancelFunc // ends the current conn's watchers
-	exit       *procwatch.Watch   // the daemon process's exit: catches SIGKILL and SIGTERM, which leave the files behind
-	exitPID    int
-	holdPID    int // a daemon we were connected to that seems to be shutting down
-	holdTries  int // retries while holding its last status
-	shortTries int // retries after a refused connect or a vanishing socket
-	longTries  int // retries after a timeout
-	retry      *time.Timer
+	policy   policyState
+	connStop context.CancelFunc // ends the current conn's watchers
+	exit     *procwatch.Watch   // the daemon process's exit: catches SIGKILL and SIGTERM, which leave the files behind
+	exitPID  int
+	retry    *time.Timer
 }
 
-// watchTarget is the directory a link watches and, when that is an
-// ancestor of sockets/ (because sockets/ does not exist), the child path on
-// the way to it.
-type watchTarget struct{ dir, next string }
+// coalesceWindow merges the burst of events one daemon start or stop makes
+// (pidfile create+write, socket create; or both removals).
+const coalesceWindow = time.Millisecond
 
-const (
-	// coalesceWindow merges the burst of events one daemon start or stop
-	// makes (pidfile create+write, socket create; or both removals).
-	coalesceWindow = time.Millisecond
-	longRetries    = 5 // timeouts: 1 s, 2 s, 4 s, 8 s, 16 s, then the state stands
-)
+// refreshMargin covers a refresh waiting for the link goroutine to finish
+// what it was doing.
+const refreshMargin = time.Second
 
-// holdBackoff paces re-probes while a daemon we were connected to shuts
-// down: it may drain in-flight calls for seconds (heddle-sim waits up to 2 s)
-// between closing its listener and removing its files. The process exit and
-// the file removals wake the link earlier; these retries only bound the
-// hold (about 3.7 s) should the daemon stop listening and never exit.
-var holdBackoff = []time.Duration{2 * time.Millisecond, 8 * time.Millisecond,
-	32 * time.Millisecond, 128 * time.Millisecond, 512 * time.Millisecond,
-	time.Second, 2 * time.Second}
-
-// shortBackoff paces retries after a refused connect: heddle writes its
-// pidfile, then bind() creates the socket, then listen() makes it
-// connectable, and no file event marks the listen.
-var shortBackoff = []time.Duration{2 * time.Millisecond, 4 * time.Millisecond,
-	8 * time.Millisecond, 16 * time.Millisecond, 32 * time.Millisecond,
-	64 * time.Millisecond, 128 * time.Millisecond, 256 * time.Millisecond}
-
-func newLink(t *Tracker, dir string) *link {
+func newLink(t *Tracker, dir string, src *fanout.Source[Status]) *link {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t,
-		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status), apiCh: make(chan string, 1),
-		closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
-	go l.run()
+	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t, src: src,
+		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
+		apiCh: make(chan string, 1), ctx: ctx, cancel: cancel}
+	l.sockets = t.watcher.Follow(l.socketsDir, func(base string) bool {
+		return base == "grpc.pid" || base == "grpc.sock"
+	}, l.kick)
 	return l
 }
 
@@ -101,31 +77,15 @@ func (l *link) kick() {
 	}
 }
 
-// relevant reports whether a file event at path concerns this link.
-func (l *link) relevant(path string) bool {
-	tg := l.target.Load()
-	if tg == nil {
-		return false
-	}
-	if path == tg.dir || path == tg.next {
-		return true
-	}
-	if tg.dir == l.socketsDir && filepath.Dir(path) == l.socketsDir {
-		base := filepath.Base(path)
-		return base == "grpc.pid" || base == "grpc.sock"
-	}
-	return false
-}
-
-func (l *link) close() {
-	if l.closed.CompareAndSwap(false, true) {
-		l.cancel()
-		close(l.closeCh)
-	}
-}
-
+// run is the link's goroutine, until the last subscriber leaves.
 func (l *link) run() {
-	defer close(l.done)
+	defer l.teardown()
+	go func() {
+		// The last subscriber gone: end the probe (and its RPCs) at once.
+		<-l.src.Done()
+		l.closed.Store(true)
+		l.cancel()
+	}()
 	l.reprobe(false)
 	var coalesce <-chan time.Time
 	for {
@@ -134,33 +94,42 @@ func (l *link) run() {
 			retry = l.retry.C
 		}
 		select {
-		case <-l.closeCh:
-			l.teardown()
+		case <-l.src.Done():
 			return
+		case <-l.src.Wake():
+			// A subscriber joined: greet it once a status is known.
+			l.mu.Lock()
+			st, known := l.status, l.known
+			l.mu.Unlock()
+			if known {
+				l.src.Greet(st)
+			}
 		case <-l.kickCh:
 			if coalesce == nil {
 				coalesce = time.After(coalesceWindow)
 			}
 		case <-coalesce:
 			coalesce = nil
-			l.shortTries, l.longTries = 0, 0
+			l.policy.shortTries, l.policy.longTries = 0, 0
 			l.reprobe(false)
 		case <-retry:
 			l.retry = nil
 			l.reprobe(false)
 		case api := <-l.apiCh:
 			if st := l.current(); st.State == StateReady && st.API == APIUnknown {
-				prev := st
-				st.API = api
 				if api == APIV1Alpha1 {
-					st.Hint = hintV1Alpha1
-					st.Message = fmt.Sprintf("daemon ready (pid %d), but it does not serve heddle.v1", st.PID)
+					st = V1Alpha1(st)
 				}
-				l.publish(st, prev)
+				st.API = api
+				l.publish(st)
 			}
 		case reply := <-l.refreshCh:
-			l.shortTries, l.longTries = 0, 0
+			l.policy.shortTries, l.policy.longTries = 0, 0
 			l.reprobe(true)
+			if l.policy.confirming {
+				// A refresh wants an answer now: confirm at once.
+				l.reprobe(false)
+			}
 			reply <- l.current()
 		}
 	}
@@ -185,7 +154,11 @@ func (l *link) reprobe(fresh bool) {
 			reuse = l.connNow()
 		}
 		l.t.probes.Add(1)
-		res = probe(l.ctx, l.dir, l.t.options(), reuse)
+		opts := l.t.options()
+		if l.policy.confirming {
+			opts = opts.confirming()
+		}
+		res = probe(l.ctx, l.dir, opts, reuse)
 		if l.closed.Load() {
 			if res.conn != reuse {
 				res.conn.Close()
@@ -193,7 +166,7 @@ func (l *link) reprobe(fresh bool) {
 			return
 		}
 		// Probe again (at most 3 more times) if the watched path moved.
-		if tg := l.target.Load(); i == 3 || (tg != nil && *tg == targetFor(l.socketsDir)) {
+		if i == 3 || !l.sockets.Stale() {
 			break
 		}
 		if res.conn != reuse {
@@ -229,77 +202,39 @@ func (l *link) connNow() *daemonConn {
 // arm points the shared watcher at sockets/ or, while it is missing, at
 // its nearest existing ancestor.
 func (l *link) arm() {
-	want := targetFor(l.socketsDir)
-	old := l.target.Load()
-	if err := l.t.watcher.add(want.dir, l); err != nil {
-		l.t.log.Warn("cannot watch; this daemon's changes need heddle.refresh", "dir", want.dir, "err", err)
-	}
-	l.target.Store(&want)
-	if old != nil && old.dir != want.dir {
-		l.t.watcher.remove(old.dir, l)
+	if err := l.sockets.Arm(); err != nil {
+		l.t.log.Warn("cannot watch; this daemon's changes need heddle.refresh", "dir", l.socketsDir, "err", err)
 	}
 }
 
-func targetFor(socketsDir string) watchTarget {
-	if fi, err := os.Lstat(socketsDir); err == nil && fi.IsDir() {
-		return watchTarget{dir: socketsDir}
-	}
-	next := socketsDir
-	for d := filepath.Dir(socketsDir); ; d = filepath.Dir(d) {
-		if fi, err := os.Stat(d); (err == nil && fi.IsDir()) || filepath.Dir(d) == d {
-			return watchTarget{dir: d, next: next}
-		}
-		next = d
-	}
-}
-
-// apply installs a probe result: the connection and its watchers, the exit
-// watch, the retry schedule, and the published status.
+// apply carries out the policy's decision on a probe result: the
+// connection and its watchers, the exit watch, the retry, the status.
 func (l *link) apply(res probeResult) {
-	prev := l.current()
 	prevConn := l.connNow()
-
-	// A daemon we were talking to whose socket vanished, stopped
-	// accepting or dropped our connection is, almost always, shutting
-	// down: its files and its process go soon after (each an event that
-	// wakes us). Hold the old status meanwhile, within holdBackoff,
-	// instead of flashing "starting", "unreachable" or "unhealthy".
-	wasConnected := (prevConn != nil && res.status.PID == prevConn.pid) ||
-		(l.holdPID != 0 && res.status.PID == l.holdPID)
-	shuttingDown := wasConnected && (res.refused || res.lost || res.status.Reason == ReasonSocketMissing)
-	if shuttingDown && l.holdTries < len(holdBackoff) {
-		l.schedule(holdBackoff[l.holdTries])
-		l.holdTries++
-		l.holdPID = res.status.PID
+	l.policy.connPID = 0
+	if prevConn != nil {
+		l.policy.connPID = prevConn.pid
+	}
+	d := decide(res, l.policy)
+	l.policy = d.next
+	if d.retry > 0 {
+		l.schedule(d.retry)
+	}
+	l.watchExit(d.watchPID)
+	if d.dropConn {
 		l.setConn(nil)
-		l.watchExit(res.status.PID)
+	}
+	if !d.publish {
+		if res.conn != prevConn && res.conn != nil {
+			res.conn.Close() // a verified connection of a result we do not act on
+		}
 		return
 	}
-	if res.refused && !shuttingDown && l.shortTries < len(shortBackoff) {
-		l.schedule(shortBackoff[l.shortTries])
-		l.shortTries++
-		l.watchExit(res.status.PID)
-		// A daemon that is starting: it has bound but not yet listened.
-		res.status.State = StateStarting
-		res.status.Reason = ReasonNotListening
-		res.status.Hint = ""
-		res.status.Message = "the daemon is starting: its socket does not accept connections yet"
-	} else if res.timedOut && l.longTries < longRetries {
-		l.schedule(time.Second << l.longTries)
-		l.longTries++
-	}
-	l.holdPID, l.holdTries = 0, 0
 	newConn := res.conn != prevConn
 	if newConn {
 		l.setConn(res.conn)
 	}
-	switch res.status.State {
-	case StateStarting, StateUnreachable, StateUnhealthy, StateReady, StateDenied:
-		l.watchExit(res.status.PID)
-	default:
-		l.watchExit(0)
-	}
-	l.publish(res.status, prev)
+	l.publish(d.status)
 	// Watchers start after publish: Health.Watch's first message is
 	// compared with the published status, and must not see the old one.
 	if newConn && res.conn != nil {
@@ -319,7 +254,8 @@ func (l *link) stopRetry() {
 	}
 }
 
-// setConn swaps the verified connection, closing the old one and its watchers.
+// setConn swaps the verified connection, stopping the old one's watchers
+// and retiring it (queries running on it finish first).
 func (l *link) setConn(c *daemonConn) {
 	l.mu.Lock()
 	old := l.conn
@@ -330,14 +266,13 @@ func (l *link) setConn(c *daemonConn) {
 			l.connStop()
 			l.connStop = nil
 		}
-		old.Close()
+		old.retire()
 	}
 }
 
 func (l *link) startConnWatchers(c *daemonConn, healthServed bool) {
 	ctx, stop := context.WithCancel(l.ctx)
 	l.connStop = stop
-	l.pushed.Store(0)
 	go c.watchLost(ctx, l.kick)
 	if healthServed {
 		go c.watchHealth(ctx, func(serving bool) {
@@ -369,31 +304,34 @@ func (l *link) watchExit(pid int) {
 	l.exit, l.exitPID = w, pid
 }
 
-// publish records st and reports it when it differs from what was shown.
-func (l *link) publish(st, prev Status) {
+// publish records st and gives it to the subscribers when it differs from
+// what they were given.
+func (l *link) publish(st Status) {
 	l.mu.Lock()
-	if l.known && prev.Same(st) {
+	prev, known := l.status, l.known
+	if known && prev.Same(st) {
 		l.mu.Unlock()
 		return
 	}
-	if l.known && prev.State == st.State && prev.Reason == st.Reason && prev.PID == st.PID {
+	if known && prev.State == st.State && prev.Reason == st.Reason && prev.PID == st.PID {
 		st.Since = prev.Since
 	} else {
 		st.Since = time.Now().UTC().Truncate(time.Millisecond)
 	}
-	l.status = st
-	l.known = true
+	l.status, l.known = st, true
 	l.mu.Unlock()
-	if !l.closed.Load() {
-		l.t.changed(st)
+	l.policy.shown, l.policy.known = st, true
+	if l.closed.Load() {
+		return
 	}
+	l.t.log.Debug("daemon status", "dir", st.HeddleDir, "state", st.State, "reason", st.Reason, "pid", st.PID)
+	l.src.Publish(st)
 }
 
 func (l *link) teardown() {
+	l.cancel()
 	l.stopRetry()
 	l.watchExit(0)
 	l.setConn(nil)
-	if tg := l.target.Load(); tg != nil {
-		l.t.watcher.remove(tg.dir, l)
-	}
+	l.sockets.Stop()
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // Pidfile is the parsed content of <heddle_dir>/sockets/grpc.pid.
@@ -101,11 +103,11 @@ func ParsePidfile(data []byte) (Pidfile, error) {
 		return Pidfile{}, errors.New("missing start-time line")
 	}
 	if marker := strings.TrimSpace(lines[1]); marker != pidfileMarker {
-		return Pidfile{}, fmt.Errorf("foreign marker %q (want %q)", truncate(marker, 40), pidfileMarker)
+		return Pidfile{}, fmt.Errorf("foreign marker %q (want %q)", clip.String(marker, 40), pidfileMarker)
 	}
 	start, err := strconv.ParseInt(strings.TrimSpace(lines[2]), 10, 64)
 	if err != nil {
-		return Pidfile{}, fmt.Errorf("start time %q is not an integer", truncate(strings.TrimSpace(lines[2]), 40))
+		return Pidfile{}, fmt.Errorf("start time %q is not an integer", clip.String(strings.TrimSpace(lines[2]), 40))
 	}
 	return Pidfile{PID: pid, StartSecs: start}, nil
 }
@@ -114,17 +116,10 @@ func ParsePidfile(data []byte) (Pidfile, error) {
 func parsePID(s string) (int, error) {
 	n, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("pid %q is not an integer", truncate(s, 40))
+		return 0, fmt.Errorf("pid %q is not an integer", clip.String(s, 40))
 	}
 	if n <= 0 || n > math.MaxInt32 {
 		return 0, fmt.Errorf("pid %d out of range", n)
 	}
 	return int(n), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
+	"github.com/heddle-ls/heddle-ls/heddle"
 )
 
 // The probe: pidfile → liveness and identity → connect → peer check →
@@ -50,12 +51,25 @@ const (
 	ReasonHealthFailed        = "health-failed"
 )
 
-// Hints: what the user should do next.
+// Hints: what the user should do next. The start and restart hints are
+// spelled for an unknown heddle release (Fix lets a caller that knows the
+// version spell them exactly).
 const (
-	hintStart    = "start the daemon in the repository: heddle agent serve --foreground"
-	hintRestart  = "restart the daemon: heddle agent stop, then heddle agent serve --foreground"
-	hintV1Alpha1 = "this daemon speaks heddle.api.v1alpha1; operations, signal health and hooks need a heddle.v1 daemon (heddle v0.2.x)"
+	hintStart   = "start the agent daemon in the repository: heddle agent serve (heddle ≤ v0.10.1: heddle agent serve --foreground)"
+	hintRestart = "restart the agent daemon: heddle agent stop, then heddle agent serve (heddle ≤ v0.10.1: with --foreground)"
+	// hintV1Alpha1 is said wherever a heddle.api.v1alpha1 daemon cannot answer.
+	hintV1Alpha1 = "operations and hooks need the heddle CLI (the heddlePath setting) or a heddle.v1 daemon (heddle ≤ v0.10.1)"
 )
+
+// V1Alpha1 is how a ready daemon that speaks heddle.api.v1alpha1 (heddle
+// v0.10.3) reads: it serves signal health, but neither operations nor hooks.
+func V1Alpha1(st Status) Status {
+	st.API = APIV1Alpha1
+	st.Message = fmt.Sprintf("daemon ready (pid %d); it speaks heddle.api.v1alpha1, which has no operation log or hooks", st.PID)
+	st.Hint = hintV1Alpha1
+	st.Fix = FixNone
+	return st
+}
 
 // probeResult is one probe's outcome.
 type probeResult struct {
@@ -66,6 +80,7 @@ type probeResult struct {
 	refused      bool // socket exists but nobody listens (yet)
 	lost         bool // the daemon dropped the connection (it is going away)
 	timedOut     bool // a step missed its deadline
+	starved      bool // ...while heddle-ls itself waited to be scheduled (see starve.go)
 	healthServed bool // the daemon registers grpc.health.v1 (so Watch works)
 }
 
@@ -75,6 +90,14 @@ type prober struct {
 	opts      Options
 	res       probeResult
 	stepStart time.Time
+	sched     schedSnapshot // scheduling latencies when the probe began
+}
+
+// timedOut records a missed deadline d, and whether this process was
+// starved meanwhile.
+func (p *prober) timedOut(d time.Duration) {
+	p.res.timedOut = true
+	p.res.starved = starvedSince(p.sched, starvedThreshold(d))
 }
 
 func (p *prober) begin() { p.stepStart = time.Now() }
@@ -90,6 +113,12 @@ func (p *prober) finish(state State, reason, hint, format string, args ...any) p
 	p.res.status.Reason = reason
 	p.res.status.Hint = hint
 	p.res.status.Message = fmt.Sprintf(format, args...)
+	switch hint {
+	case hintStart:
+		p.res.status.Fix = FixStart
+	case hintRestart:
+		p.res.status.Fix = FixRestart
+	}
 	return p.res
 }
 
@@ -99,8 +128,8 @@ func (p *prober) finish(state State, reason, hint, format string, args ...any) p
 func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonConn) probeResult {
 	opts = opts.WithDefaults()
 	socketsDir := filepath.Join(heddleDir, "sockets")
-	p := &prober{heddleDir: heddleDir, opts: opts}
-	p.res.status = Status{Root: rootOf(heddleDir), HeddleDir: heddleDir,
+	p := &prober{heddleDir: heddleDir, opts: opts, sched: readSched()}
+	p.res.status = Status{HeddleDir: heddleDir,
 		Socket: filepath.Join(socketsDir, "grpc.sock")}
 	socket := p.res.status.Socket
 	pidPath := filepath.Join(socketsDir, "grpc.pid")
@@ -212,8 +241,8 @@ func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonCon
 		return p.finish(StateUnreachable, ReasonConnectRefused, hintRestart,
 			"the daemon (pid %d) does not accept connections", pf.PID)
 	case isTimeout(err):
-		p.step("connect", false, "no answer within %v", opts.ConnectTimeout)
-		p.res.timedOut = true
+		p.timedOut(opts.ConnectTimeout)
+		p.step("connect", false, "no answer within %v%s", opts.ConnectTimeout, starvedNote(p.res.starved))
 		return p.finish(StateUnreachable, ReasonConnectTimeout, hintRestart,
 			"the daemon (pid %d) did not accept a connection within %v", pf.PID, opts.ConnectTimeout)
 	case errors.Is(err, fs.ErrPermission):
@@ -297,8 +326,8 @@ func (p *prober) health(ctx context.Context, dc *daemonConn, owned bool) probeRe
 			"the daemon reports it is not serving; check its log or restart it",
 			"the daemon (pid %d) reports %s", pid, resp.GetStatus())
 	case code == codes.DeadlineExceeded || isTimeout(err):
-		p.step("health", false, "no answer within %v", p.opts.HealthTimeout)
-		p.res.timedOut = true
+		p.timedOut(p.opts.HealthTimeout)
+		p.step("health", false, "no answer within %v%s", p.opts.HealthTimeout, starvedNote(p.res.starved))
 		return fail(StateUnhealthy, ReasonHealthTimeout, hintRestart,
 			"the daemon (pid %d) did not answer a health check within %v", pid, p.opts.HealthTimeout)
 	default:
@@ -321,11 +350,11 @@ func (p *prober) health(ctx context.Context, dc *daemonConn, owned bool) probeRe
 	if p.res.healthServed {
 		reason = ReasonHealthServing
 	}
+	res := p.finish(StateReady, reason, "", "daemon ready (pid %d)", pid)
 	if api == APIV1Alpha1 {
-		return p.finish(StateReady, reason, hintV1Alpha1,
-			"daemon ready (pid %d), but it does not serve heddle.v1", pid)
+		res.status = V1Alpha1(res.status)
 	}
-	return p.finish(StateReady, reason, "", "daemon ready (pid %d)", pid)
+	return res
 }
 
 // detectAPI asks a cheap heddle.v1 question. UNIMPLEMENTED means the daemon
@@ -347,7 +376,12 @@ func detectAPI(ctx context.Context, dc *daemonConn) string {
 	}
 }
 
-func rootOf(heddleDir string) string { return filepath.Dir(heddleDir) }
+func starvedNote(starved bool) string {
+	if starved {
+		return " (heddle-ls itself was kept waiting to run meanwhile: the machine is busy)"
+	}
+	return ""
+}
 
 func processName(info processInfo) string {
 	if info.Exe != "" {
@@ -357,24 +391,75 @@ func processName(info processInfo) string {
 }
 
 // Probe runs a fresh, fully instrumented probe of heddleDir, for one-shot
-// callers (the status and explain verbs). It keeps no connection.
+// callers (the status verb). It keeps no connection. A timeout is
+// confirmed by a second probe, as the tracker does: a busy machine is not a
+// broken daemon.
 func Probe(ctx context.Context, heddleDir string, opts Options) Explanation {
 	res := probe(ctx, heddleDir, opts, nil)
+	if res.timedOut && ctx.Err() == nil {
+		first := res
+		res = probe(ctx, heddleDir, opts.confirming(), nil)
+		if res.timedOut {
+			res.steps = append([]Step{{Name: "retry", OK: false,
+				Detail: "the first probe timed out too (" + first.status.Reason + "); the timeout is confirmed"}}, res.steps...)
+		} else {
+			res.steps = append([]Step{{Name: "retry", OK: true,
+				Detail: "the first probe timed out (" + first.status.Reason + "); this second probe answered"}}, res.steps...)
+		}
+	}
 	res.conn.Close()
 	res.status.Since = time.Now().UTC()
 	return Explanation{Status: res.status, Steps: res.steps}
 }
 
+// Explain discovers the repository above path and probes its daemon with
+// every step shown (discovery included): what heddle.explain and the
+// explain verb print. It changes no tracked state.
+func Explain(ctx context.Context, path string, opts Options) Explanation {
+	return ExplainRepo(ctx, path, nil, opts)
+}
+
+// ExplainRepo is Explain for a folder whose repository was found before
+// (known, nil when none was): its heddle dir is probed even when discovery
+// no longer finds it, so a deleted heddle dir is reported as such.
+func ExplainRepo(ctx context.Context, path string, known *heddle.Repo, opts Options) Explanation {
+	start := time.Now()
+	repo, err := heddle.Discover(path)
+	took := time.Since(start)
+	discover := Step{Name: "discover", OK: err == nil, Duration: took}
+	switch {
+	case err == nil && (known == nil || *known == repo):
+		discover.Detail = fmt.Sprintf("repository %s, heddle dir %s", repo.Root, repo.HeddleDir)
+	case known != nil:
+		discover.Detail = fmt.Sprintf("the folder's repository was %s; discovery now finds %s", known.Root, describeDiscovery(repo, err))
+		repo = *known
+	default:
+		st := NoRepoStatus(err)
+		discover.Detail = st.Message
+		return Explanation{Status: st, Steps: []Step{discover}}
+	}
+	ex := Probe(ctx, repo.HeddleDir, opts)
+	ex.Steps = append([]Step{discover}, ex.Steps...)
+	return ex
+}
+
+func describeDiscovery(repo heddle.Repo, err error) string {
+	if err != nil {
+		return "none (" + err.Error() + ")"
+	}
+	return repo.Root
+}
+
 // NoRepoStatus is the status of a folder with no heddle repository above
 // it; err is Discover's error.
-func NoRepoStatus(folder string, err error) Status {
-	st := Status{Root: "", State: StateNoRepo, Reason: ReasonNoRepo,
+func NoRepoStatus(err error) Status {
+	st := Status{State: StateNoRepo, Reason: ReasonNoRepo,
 		Message: "no heddle repository here", Since: time.Now().UTC()}
-	if errors.Is(err, ErrBadPointer) {
+	if errors.Is(err, heddle.ErrBadPointer) {
 		st.Reason = ReasonBadPointer
 		st.Message = "the worktree's objectstore pointer is invalid: " + err.Error()
 		st.Hint = "repair .heddle/objectstore so it names the main repository's heddle directory"
-	} else if err != nil && !errors.Is(err, ErrNoRepo) {
+	} else if err != nil && !errors.Is(err, heddle.ErrNoRepo) {
 		st.Message = "cannot look for a heddle repository: " + err.Error()
 	}
 	return st

@@ -4,17 +4,19 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
+	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/sim"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
-func readyTracker(t *testing.T, args ...string) (*daemonlink.Tracker, string) {
+func readyTracker(t *testing.T, args ...string) (*testTracker, string) {
 	t.Helper()
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, args...)
@@ -47,30 +49,30 @@ func TestOperations_MostRecentNewestFirst(t *testing.T) {
 
 	tests := []struct {
 		name string
-		q    daemonlink.OperationQuery
+		q    heddle.OperationQuery
 	}{
-		{"default limit", daemonlink.OperationQuery{}},
-		{"limit 5", daemonlink.OperationQuery{Limit: 5}},
-		{"actor", daemonlink.OperationQuery{Actor: ada, Limit: 7}},
-		{"thread", daemonlink.OperationQuery{Thread: thread}},
-		{"verbs override checkpoints", daemonlink.OperationQuery{Verbs: []string{"checkpoint", "snapshot"}}},
-		{"include checkpoints", daemonlink.OperationQuery{IncludeCheckpoints: true, Limit: 30}},
-		{"since inclusive", daemonlink.OperationQuery{SinceSecs: mid, Limit: 500}},
-		{"until inclusive", daemonlink.OperationQuery{UntilSecs: mid, Limit: 3}},
-		{"since and until equal", daemonlink.OperationQuery{SinceSecs: mid, UntilSecs: mid, IncludeCheckpoints: true}},
-		{"no match", daemonlink.OperationQuery{Actor: "nobody@example.com"}},
+		{"default limit", heddle.OperationQuery{}},
+		{"limit 5", heddle.OperationQuery{Limit: 5}},
+		{"actor", heddle.OperationQuery{Actor: ada, Limit: 7}},
+		{"thread", heddle.OperationQuery{Thread: thread}},
+		{"verbs override checkpoints", heddle.OperationQuery{Verbs: []string{"checkpoint", "snapshot"}}},
+		{"include checkpoints", heddle.OperationQuery{IncludeCheckpoints: true, Limit: 30}},
+		{"since inclusive", heddle.OperationQuery{SinceSecs: mid, Limit: 500}},
+		{"until inclusive", heddle.OperationQuery{UntilSecs: mid, Limit: 3}},
+		{"since and until equal", heddle.OperationQuery{SinceSecs: mid, UntilSecs: mid, IncludeCheckpoints: true}},
+		{"no match", heddle.OperationQuery{Actor: "nobody@example.com"}},
 	}
 	if len(sym) > 0 {
 		tests = append(tests, struct {
 			name string
-			q    daemonlink.OperationQuery
-		}{"symbol", daemonlink.OperationQuery{Symbol: sym[0]}})
+			q    heddle.OperationQuery
+		}{"symbol", heddle.OperationQuery{Symbol: sym[0]}})
 	}
 	if len(kind) > 0 {
 		tests = append(tests, struct {
 			name string
-			q    daemonlink.OperationQuery
-		}{"signal kind", daemonlink.OperationQuery{SignalKind: kind[0], Limit: 4}})
+			q    heddle.OperationQuery
+		}{"signal kind", heddle.OperationQuery{SignalKind: kind[0], Limit: 4}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +85,7 @@ func TestOperations_MostRecentNewestFirst(t *testing.T) {
 				IncludeCheckpoints: tt.q.IncludeCheckpoints}
 			n := tt.q.Limit
 			if n == 0 {
-				n = daemonlink.DefaultOperationLimit
+				n = heddle.DefaultOperationLimit
 			}
 			want := newestFirst(seeded, req, n)
 			var seqs []uint64
@@ -96,7 +98,7 @@ func TestOperations_MostRecentNewestFirst(t *testing.T) {
 		})
 	}
 	// The hit's fields come through intact.
-	got, err := tr.Operations(context.Background(), dir, daemonlink.OperationQuery{Limit: 1, IncludeCheckpoints: true})
+	got, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{Limit: 1, IncludeCheckpoints: true})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("Operations = %v, %v", got, err)
 	}
@@ -111,10 +113,10 @@ func TestOperations_MostRecentNewestFirst(t *testing.T) {
 
 func TestOperations_BadQueries(t *testing.T) {
 	tr, dir := readyTracker(t)
-	for _, q := range []daemonlink.OperationQuery{
-		{Limit: -1}, {Limit: daemonlink.MaxOperationLimit + 1}, {SinceSecs: -5}, {SinceSecs: 10, UntilSecs: 5},
+	for _, q := range []heddle.OperationQuery{
+		{Limit: -1}, {Limit: heddle.MaxOperationLimit + 1}, {SinceSecs: -5}, {SinceSecs: 10, UntilSecs: 5},
 	} {
-		if _, err := tr.Operations(context.Background(), dir, q); !daemonlink.IsQueryError(err, daemonlink.ErrBadQuery) {
+		if _, err := tr.Operations(context.Background(), dir, q); !daemonlink.IsQueryError(err, daemonlink.KindBadQuery) {
 			t.Errorf("Operations(%+v) err = %v, want bad-query", q, err)
 		}
 	}
@@ -129,7 +131,7 @@ func TestOperations_LargerThanDefaultMessageLimit(t *testing.T) {
 		t.Fatalf("the test needs an answer above 4 MiB; it is %d bytes", size)
 	}
 	tr, dir := readyTracker(t, "--ops", fmt.Sprint(n), "--max-send-bytes", fmt.Sprint(64<<20))
-	got, err := tr.Operations(context.Background(), dir, daemonlink.OperationQuery{Limit: 3, IncludeCheckpoints: true})
+	got, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{Limit: 3, IncludeCheckpoints: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,5 +164,32 @@ func TestSignalHealthAndHooks(t *testing.T) {
 	if len(hooks) != len(seeded) || len(hooks) == 0 || hooks[0].Name != seeded[0].GetName() ||
 		fmt.Sprint(hooks[0].Events) != fmt.Sprint(seeded[0].GetEvents()) {
 		t.Fatalf("hooks = %+v, want %v", hooks, seeded)
+	}
+}
+
+// A refresh makes a new connection; queries running on the old one must
+// finish, not fail with "the client connection is closing".
+func TestOperations_SurviveARefreshBesideThem(t *testing.T) {
+	tr, dir := readyTracker(t, "--ops", "2000")
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{Limit: 500}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	for range 10 {
+		if _, err := tr.Refresh(context.Background(), dir); err != nil {
+			errs <- fmt.Errorf("refresh: %w", err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("beside a refresh: %v", err)
 	}
 }

@@ -34,26 +34,38 @@ const (
 	APIUnknown  = ""                    // not connected, or not yet detected
 )
 
-// Status is the live knowledge about one heddle dir's daemon.
+// Status is the live knowledge about one heddle dir's daemon. It names no
+// checkout root: folders of one repository (worktrees among them) share a
+// heddle dir, and each folder knows its own root.
 type Status struct {
-	Root      string    // checkout root: the directory holding .heddle (set per folder by the caller for worktrees)
 	HeddleDir string    // canonical heddle dir; "" for no-repo
 	State     State     // see State
 	Reason    string    // stable machine code, e.g. "health-unimplemented", "pid-dead"
 	Message   string    // one human line
 	Hint      string    // the user's next step; "" when none
+	Fix       Fix       // the kind of next step, so a caller that knows the heddle version can spell it
 	PID       int       // pid from the pidfile; 0 when none
 	Socket    string    // socket path; "" for no-repo
 	API       string    // APIHeddleV1, APIV1Alpha1 or APIUnknown
 	Since     time.Time // when State (and Reason) last changed
 }
 
+// Fix says what Hint asks of the user when the answer depends on the heddle
+// release: which agent-daemon command exists, and with which flags, is a
+// fact of the version (heddle ≥ 0.11 has no agent daemon at all).
+type Fix string
+
+const (
+	FixNone    Fix = ""        // Hint, if any, holds whatever the fix is
+	FixStart   Fix = "start"   // start the agent daemon
+	FixRestart Fix = "restart" // stop the agent daemon, then start it
+)
+
 // Same reports whether two statuses would look the same to the user: a
 // change in any of these fields is worth a notification; Since is not.
 func (s Status) Same(o Status) bool {
-	return s.Root == o.Root && s.HeddleDir == o.HeddleDir && s.State == o.State &&
-		s.Reason == o.Reason && s.Message == o.Message && s.Hint == o.Hint &&
-		s.PID == o.PID && s.Socket == o.Socket && s.API == o.API
+	s.Since, o.Since = time.Time{}, time.Time{}
+	return s == o
 }
 
 // Step is one stage of the probe chain, for `explain`.
@@ -82,6 +94,16 @@ const (
 	DefaultHealthTimeout  = 150 * time.Millisecond
 	DefaultQueryTimeout   = 2 * time.Second
 )
+
+// confirming are the timeouts of a probe that confirms a timeout: twice
+// the configured ones, so a merely busy daemon gets a fair second chance
+// while a hung one is still reported within a second at the defaults.
+func (o Options) confirming() Options {
+	o = o.WithDefaults()
+	o.ConnectTimeout *= 2
+	o.HealthTimeout *= 2
+	return o
+}
 
 // WithDefaults fills zero fields with the defaults.
 func (o Options) WithDefaults() Options {

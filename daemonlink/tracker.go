@@ -6,44 +6,45 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/heddle-ls/heddle-ls/internal/fanout"
+	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 )
 
-// Tracker keeps a live Status for every tracked heddle dir and runs queries
-// against their daemons. One Tracker shares one file watcher among all dirs.
-// All methods are safe for concurrent use. onChange is called, from the
-// tracker's own goroutines, once with the first probe result of a newly
-// tracked dir and then on every change (Status.Same false); calls for one
-// dir come in order, from one goroutine at a time. It must not block.
+// Tracker keeps a live Status for every watched heddle dir and runs queries
+// against their daemons. Subscribers of one heddle dir share one link (one
+// probe loop, one connection: a fanout source); all links share one file
+// watcher. All methods are safe for concurrent use.
 type Tracker struct {
-	log      *slog.Logger
-	onChange func(Status)
-	watcher  *dirWatcher
-	opts     atomic.Pointer[Options]
-	probes   atomic.Int64 // probes run by links; tests assert idleness with it
+	log        *slog.Logger
+	watcher    *fswatch.Watcher
+	ownWatcher bool
+	opts       atomic.Pointer[Options]
+	probes     atomic.Int64 // probes run by links; tests assert idleness with it
+	set        *fanout.Set[Status]
 
-	mu     sync.Mutex
-	links  map[string]*link // canonical heddle dir → link
-	refs   map[*link]int
-	closed bool
+	mu    sync.Mutex
+	links map[string]*link // canonical heddle dir → its running link, for queries
 }
 
 // ErrClosed is returned by a closed Tracker.
 var ErrClosed = errors.New("tracker closed")
 
-// NewTracker starts a tracker. Close it when done.
-func NewTracker(opts Options, log *slog.Logger, onChange func(Status)) (*Tracker, error) {
+// NewTracker starts a tracker on the shared watcher w (nil: a watcher of
+// its own). Close it when done.
+func NewTracker(opts Options, w *fswatch.Watcher, log *slog.Logger) (*Tracker, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if onChange == nil {
-		onChange = func(Status) {}
+	t := &Tracker{log: log, watcher: w, links: map[string]*link{}}
+	t.set = fanout.New(t.runLink)
+	if w == nil {
+		var err error
+		if t.watcher, err = fswatch.New(log); err != nil {
+			return nil, err
+		}
+		t.ownWatcher = true
 	}
-	w, err := newDirWatcher(log)
-	if err != nil {
-		return nil, err
-	}
-	t := &Tracker{log: log, onChange: onChange, watcher: w,
-		links: map[string]*link{}, refs: map[*link]int{}}
 	t.SetOptions(opts)
 	return t, nil
 }
@@ -56,79 +57,69 @@ func (t *Tracker) SetOptions(opts Options) {
 	t.opts.Store(&o)
 }
 
-func (t *Tracker) changed(st Status) {
-	t.log.Debug("daemon status", "dir", st.HeddleDir, "state", st.State, "reason", st.Reason, "pid", st.PID)
-	t.onChange(st)
+// Watch subscribes fn to the daemon status of a canonical heddle dir (from
+// heddle.Discover). The link's goroutine calls fn with the current status
+// as soon as one is known, then with every change: in order, never two at
+// once, never after stop has returned. fn must not block, nor call stop.
+// The dir is probed while it has subscribers.
+func (t *Tracker) Watch(heddleDir string, fn func(Status)) (stop func()) {
+	return t.set.Subscribe(heddleDir, fn)
 }
 
-// Track starts tracking a canonical heddle dir (from Discover), counting
-// references: two folders of one repo share one link. It never blocks on a
-// probe: when the dir is already known it returns its status and true;
-// otherwise it returns false and onChange delivers the first result.
-func (t *Tracker) Track(heddleDir string) (Status, bool) {
+// runLink is one heddle dir's source: its link, registered for queries
+// while it runs.
+func (t *Tracker) runLink(dir string, src *fanout.Source[Status]) {
+	l := newLink(t, dir, src)
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return Status{}, false
-	}
-	l := t.links[heddleDir]
-	if l == nil {
-		l = newLink(t, heddleDir)
-		t.links[heddleDir] = l
-	}
-	t.refs[l]++
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.status, l.known
+	t.links[dir] = l
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.links[dir] == l {
+			delete(t.links, dir)
+		}
+		t.mu.Unlock()
+	}()
+	// Watch need not wait for the first probe: its publish greets the
+	// subscribers.
+	src.Ready()
+	l.run()
 }
 
-// Untrack drops one reference; the link closes with the last one, and its
-// onChange calls stop.
-func (t *Tracker) Untrack(heddleDir string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	l := t.links[heddleDir]
-	if l == nil {
-		return
-	}
-	t.refs[l]--
-	if t.refs[l] > 0 {
-		return
-	}
-	delete(t.refs, l)
-	delete(t.links, heddleDir)
-	l.close()
-}
-
+// link is the running link of a watched dir, or nil. A link whose last
+// subscriber has left is not watched any more, even while its goroutine
+// winds down.
 func (t *Tracker) link(heddleDir string) *link {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.links[heddleDir]
-}
-
-// Status returns the current status of a tracked dir; false if it is not
-// tracked or has no probe result yet.
-func (t *Tracker) Status(heddleDir string) (Status, bool) {
-	l := t.link(heddleDir)
+	l := t.links[heddleDir]
+	t.mu.Unlock()
 	if l == nil {
-		return Status{}, false
+		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.status, l.known
+	select {
+	case <-l.src.Done():
+		return nil
+	default:
+		return l
+	}
 }
 
-// Refresh re-probes a tracked dir from scratch (new connection, no caches)
-// and returns the fresh status (also delivered to onChange if it changed).
+// Refresh re-probes a watched dir from scratch (new connection, no caches,
+// a timeout confirmed at once) and returns the fresh status, which the
+// subscribers have been given when it returns. It bounds itself: a probe,
+// its confirmation and a margin.
 func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error) {
 	l := t.link(heddleDir)
 	if l == nil {
-		return Status{}, &QueryError{Kind: ErrNotTracked, Message: "not tracked: " + heddleDir}
+		return Status{}, &QueryError{Kind: KindNotTracked, Message: "not watched: " + heddleDir}
 	}
+	o := t.options()
+	ctx, cancel := context.WithTimeout(ctx, 2*(o.ConnectTimeout+o.HealthTimeout)+refreshMargin)
+	defer cancel()
 	reply := make(chan Status, 1)
 	select {
 	case l.refreshCh <- reply:
-	case <-l.done:
+	case <-l.src.Done():
 		return Status{}, ErrClosed
 	case <-ctx.Done():
 		return Status{}, ctx.Err()
@@ -136,36 +127,22 @@ func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error)
 	select {
 	case st := <-reply:
 		return st, nil
-	case <-l.done:
+	case <-l.src.Done():
 		return Status{}, ErrClosed
 	case <-ctx.Done():
 		return Status{}, ctx.Err()
 	}
 }
 
-// Explain runs a fresh, fully instrumented probe of any heddle dir (tracked
-// or not) without changing tracked state.
-func (t *Tracker) Explain(ctx context.Context, heddleDir string) Explanation {
-	return Probe(ctx, heddleDir, t.options())
+// Close stops every link and the watcher (if it is the tracker's own), and
+// waits for their goroutines.
+func (t *Tracker) Close() error {
+	t.set.Close()
+	if t.ownWatcher {
+		return t.watcher.Close()
+	}
+	return nil
 }
 
-// Close stops every link and the watcher, and waits for their goroutines.
-func (t *Tracker) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return nil
-	}
-	t.closed = true
-	links := t.links
-	t.links = map[string]*link{}
-	t.refs = map[*link]int{}
-	t.mu.Unlock()
-	for _, l := range links {
-		l.close()
-	}
-	for _, l := range links {
-		<-l.done
-	}
-	return t.watcher.Close()
-}
+// Options are the timeouts in force.
+func (t *Tracker) Options() Options { return t.options() }

@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
@@ -79,20 +80,45 @@ func describe(all []daemonlink.Status) string {
 	return s
 }
 
-func newTracker(t *testing.T, opts daemonlink.Options) (*daemonlink.Tracker, *recorder) {
+// testTracker is a Tracker whose subscriptions all report to one recorder:
+// Track subscribes, Untrack ends the latest subscription of a dir.
+type testTracker struct {
+	*daemonlink.Tracker
+	rec   *recorder
+	mu    sync.Mutex
+	stops map[string][]func()
+}
+
+func (tt *testTracker) Track(dir string) {
+	stop := tt.Watch(dir, tt.rec.add)
+	tt.mu.Lock()
+	tt.stops[dir] = append(tt.stops[dir], stop)
+	tt.mu.Unlock()
+}
+
+func (tt *testTracker) Untrack(dir string) {
+	tt.mu.Lock()
+	stops := tt.stops[dir]
+	stop := stops[len(stops)-1]
+	tt.stops[dir] = stops[:len(stops)-1]
+	tt.mu.Unlock()
+	stop()
+}
+
+func newTracker(t *testing.T, opts daemonlink.Options) (*testTracker, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	tr, err := daemonlink.NewTracker(opts, nil, rec.add)
+	tr, err := daemonlink.NewTracker(opts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tr.Close() })
-	return tr, rec
+	return &testTracker{Tracker: tr, rec: rec, stops: map[string][]func(){}}, rec
 }
 
 func heddleDir(t *testing.T, repo string) string {
 	t.Helper()
-	r, err := daemonlink.Discover(repo)
+	r, err := heddle.Discover(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +133,15 @@ func TestTracker_ReadyWithoutHealthService(t *testing.T) {
 	tr.Track(dir)
 	st, _ := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	if st.Reason != daemonlink.ReasonHealthUnimplemented || st.PID != d.PID() || st.API != daemonlink.APIHeddleV1 ||
-		st.Socket != filepath.Join(dir, "sockets", "grpc.sock") || st.Root != filepath.Dir(dir) || st.Since.IsZero() {
+		st.Socket != filepath.Join(dir, "sockets", "grpc.sock") || st.Since.IsZero() {
 		t.Fatalf("ready status = %+v", st)
 	}
-	if got, ok := tr.Status(dir); !ok || !got.Same(st) {
+	if got, ok := daemonlink.Current(tr.Tracker, dir); !ok || !got.Same(st) {
 		t.Fatalf("Status() = %+v, %v; want %+v", got, ok, st)
 	}
 }
 
-// The lifecycle of DESIGN.md: SIGINT removes the files (stopped), SIGKILL
+// heddle's daemon lifecycle (README, "Troubleshooting by state"): SIGINT removes the files (stopped), SIGKILL
 // and SIGTERM leave them (stale), a new daemon is ready with its new pid.
 func TestTracker_Transitions(t *testing.T) {
 	repo := simtest.NewRepo(t)
@@ -216,8 +242,8 @@ func TestTracker_V1Alpha1DaemonRefusesQueries(t *testing.T) {
 	if st.API != daemonlink.APIV1Alpha1 || st.Hint == "" {
 		t.Fatalf("status = %+v", st)
 	}
-	_, err := tr.Operations(context.Background(), dir, daemonlink.OperationQuery{})
-	if !daemonlink.IsQueryError(err, daemonlink.ErrUnsupported) {
+	_, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{})
+	if !daemonlink.IsQueryError(err, daemonlink.KindUnsupported) {
 		t.Fatalf("Operations err = %v, want api-unsupported", err)
 	}
 }
@@ -327,20 +353,23 @@ func TestTracker_SharedLinkAndUntrack(t *testing.T) {
 	dir := heddleDir(t, repo)
 	tr.Track(dir)
 	first, _ := rec.waitState(t, dir, 0, daemonlink.StateReady)
-	st, known := tr.Track(dir)
-	if !known || !st.Same(first) {
-		t.Fatalf("second Track = %+v, %v; want the known status", st, known)
+	// A second subscriber of a known dir is given its status first.
+	second := newRecorder()
+	stop := tr.Watch(dir, second.add)
+	st, _ := second.waitFor(t, dir, 0, 5*time.Second, func(daemonlink.Status) bool { return true }, "the second subscriber's first status")
+	if !st.Same(first) {
+		t.Fatalf("second subscriber got %+v first; want the known status %+v", st, first)
+	}
+	stop()
+	if _, ok := daemonlink.Current(tr.Tracker, dir); !ok {
+		t.Fatal("dir no longer watched while a subscription remains")
 	}
 	tr.Untrack(dir)
-	if _, ok := tr.Status(dir); !ok {
-		t.Fatal("dir untracked while a reference remains")
-	}
-	tr.Untrack(dir)
-	if _, ok := tr.Status(dir); ok {
+	if _, ok := daemonlink.Current(tr.Tracker, dir); ok {
 		t.Fatal("dir still tracked after the last Untrack")
 	}
 	_, err := tr.Refresh(context.Background(), dir)
-	if !daemonlink.IsQueryError(err, daemonlink.ErrNotTracked) {
+	if !daemonlink.IsQueryError(err, daemonlink.KindNotTracked) {
 		t.Fatalf("Refresh of an untracked dir: %v", err)
 	}
 }
@@ -378,7 +407,10 @@ func TestTracker_RefreshAndExplain(t *testing.T) {
 	if err != nil || st.State != daemonlink.StateReady || st.PID != d.PID() {
 		t.Fatalf("Refresh = %+v, %v", st, err)
 	}
-	ex := tr.Explain(context.Background(), dir)
+	ex := daemonlink.Explain(context.Background(), repo, daemonlink.Options{})
+	if ex.Status.HeddleDir != dir {
+		t.Fatalf("Explain probed %+v, want heddle dir %s", ex.Status, dir)
+	}
 	var names []string
 	for _, s := range ex.Steps {
 		if !s.OK && s.Name != "api" {
@@ -386,7 +418,7 @@ func TestTracker_RefreshAndExplain(t *testing.T) {
 		}
 		names = append(names, s.Name)
 	}
-	want := []string{"pidfile", "process", "connect", "peer", "health", "api"}
+	want := []string{"discover", "pidfile", "process", "connect", "peer", "health", "api"}
 	if fmt.Sprint(names) != fmt.Sprint(want) || ex.Status.State != daemonlink.StateReady {
 		t.Fatalf("explain steps %v (state %s), want %v", names, ex.Status.State, want)
 	}
@@ -400,7 +432,7 @@ func TestTracker_QueryNotReady(t *testing.T) {
 	rec.waitState(t, dir, 0, daemonlink.StateStopped)
 	_, err := tr.Hooks(context.Background(), dir)
 	var qe *daemonlink.QueryError
-	if !errors.As(err, &qe) || qe.Kind != daemonlink.ErrNotReady || qe.Hint == "" {
+	if !errors.As(err, &qe) || qe.Kind != daemonlink.KindNotReady || qe.Hint == "" {
 		t.Fatalf("Hooks on a stopped daemon: %v", err)
 	}
 }
@@ -414,7 +446,7 @@ func TestTracker_SlowQueryHitsDeadline(t *testing.T) {
 	rec.waitState(t, dir, 0, daemonlink.StateReady)
 	start := time.Now()
 	_, err := tr.Hooks(context.Background(), dir)
-	if !daemonlink.IsQueryError(err, daemonlink.ErrDeadline) {
+	if !daemonlink.IsQueryError(err, daemonlink.KindDeadline) {
 		t.Fatalf("err = %v, want deadline", err)
 	}
 	if el := time.Since(start); el > 5*time.Second {
@@ -422,7 +454,7 @@ func TestTracker_SlowQueryHitsDeadline(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tr.Hooks(ctx, dir); !daemonlink.IsQueryError(err, daemonlink.ErrCanceled) {
+	if _, err := tr.Hooks(ctx, dir); !daemonlink.IsQueryError(err, daemonlink.KindCanceled) {
 		t.Fatalf("cancelled query err = %v", err)
 	}
 }
@@ -442,10 +474,10 @@ func TestTracker_IdleDoesNoWork(t *testing.T) {
 		tr.Track(dir)
 		rec.waitState(t, dir, 0, state)
 	}
-	before := daemonlink.ProbeCount(tr)
+	before := daemonlink.ProbeCount(tr.Tracker)
 	reports := len(rec.snapshot())
 	time.Sleep(500 * time.Millisecond)
-	if after := daemonlink.ProbeCount(tr); after != before {
+	if after := daemonlink.ProbeCount(tr.Tracker); after != before {
 		t.Fatalf("%d probes ran while nothing changed", after-before)
 	}
 	if n := len(rec.snapshot()); n != reports {

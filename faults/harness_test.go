@@ -13,7 +13,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // Deadlines every answer must meet. heddle.status is answered from memory;
@@ -38,7 +38,7 @@ type session struct {
 	faultyOK map[string]bool // faulty folders whose queries may succeed (api, large answers)
 }
 
-func uri(path string) string { return lsp.PathToURI(path) }
+func uri(path string) string { return protocol.PathToURI(path) }
 
 // newSession starts the healthy daemon and heddle-ls with the healthy
 // folder plus faulty, and waits until the healthy folder is ready.
@@ -66,7 +66,7 @@ func (s *session) queryDeadline() time.Duration {
 }
 
 // expect waits for folder to report state/reason and returns that status.
-func (s *session) expect(folder, state, reason string) lsp.StatusParams {
+func (s *session) expect(folder, state, reason string) protocol.StatusParams {
 	s.t.Helper()
 	return s.srv.WaitState(folder, state, reason, stateTimeout)
 }
@@ -75,19 +75,19 @@ func (s *session) expect(folder, state, reason string) lsp.StatusParams {
 // waits for a status sent after it.
 func (s *session) mark() int { return s.srv.Len() }
 
-func (s *session) expectFrom(from int, folder, state, reason string) lsp.StatusParams {
+func (s *session) expectFrom(from int, folder, state, reason string) protocol.StatusParams {
 	s.t.Helper()
 	return s.srv.WaitStateFrom(from, folder, state, reason, stateTimeout)
 }
 
 // status runs heddle.status for one folder within its deadline.
-func (s *session) status(folder string) lsp.StatusParams {
+func (s *session) status(folder string) protocol.StatusParams {
 	s.t.Helper()
-	m, took := s.srv.ExecuteCommand(statusDeadline, lsp.CmdStatus, folder)
+	m, took := s.srv.ExecuteCommand(statusDeadline, protocol.CmdStatus, folder)
 	if took > statusDeadline {
 		s.t.Errorf("heddle.status %s took %v (deadline %v)", folder, took, statusDeadline)
 	}
-	sts := lsptest.Decode[[]lsp.StatusParams](s.t, m)
+	sts := lsptest.Decode[[]protocol.StatusParams](s.t, m)
 	if len(sts) != 1 || sts[0].Folder != folder {
 		s.t.Fatalf("heddle.status %s = %+v", folder, sts)
 	}
@@ -97,15 +97,23 @@ func (s *session) status(folder string) lsp.StatusParams {
 // operations runs heddle.operations on folder within the query deadline.
 func (s *session) operations(folder string, opts map[string]any) (lsptest.Message, time.Duration) {
 	s.t.Helper()
-	args := []any{folder}
-	if opts != nil {
-		args = append(args, opts)
-	}
-	m, took := s.srv.ExecuteCommand(s.queryDeadline()+time.Second, lsp.CmdOperations, args...)
+	m, took := s.operationsUnbounded(folder, opts)
 	if took > s.queryDeadline() {
 		s.t.Errorf("heddle.operations %s took %v (deadline %v)", folder, took, s.queryDeadline())
 	}
 	return m, took
+}
+
+// operationsUnbounded is operations without the deadline check, for
+// answers whose size, not a hung daemon, sets their time (a 40,000-hit log
+// encoded on a busy machine under the race detector can take seconds).
+func (s *session) operationsUnbounded(folder string, opts map[string]any) (lsptest.Message, time.Duration) {
+	s.t.Helper()
+	args := []any{folder}
+	if opts != nil {
+		args = append(args, opts)
+	}
+	return s.srv.ExecuteCommand(s.queryDeadline()+stateTimeout, protocol.CmdOperations, args...)
 }
 
 // check asserts, for a faulty folder that has reported state/reason: the
@@ -118,19 +126,19 @@ func (s *session) check(folder, state, reason string) {
 	if got := s.status(folder); got.State != state || got.Reason != reason {
 		s.t.Errorf("heddle.status %s = %s/%s, want %s/%s (%s)", folder, got.State, got.Reason, state, reason, got.Message)
 	}
-	m, took := s.srv.ExecuteCommand(statusDeadline, lsp.CmdStatus)
+	m, took := s.srv.ExecuteCommand(statusDeadline, protocol.CmdStatus)
 	if took > statusDeadline {
 		s.t.Errorf("heddle.status (all) took %v", took)
 	}
-	if all := lsptest.Decode[[]lsp.StatusParams](s.t, m); len(all) != len(s.folders) {
+	if all := lsptest.Decode[[]protocol.StatusParams](s.t, m); len(all) != len(s.folders) {
 		s.t.Errorf("heddle.status (all) returned %d folders, want %d", len(all), len(s.folders))
 	}
 	// heddle.explain runs a fresh probe of its own: bounded, and it agrees.
-	m, took = s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdExplain, folder)
+	m, took = s.srv.ExecuteCommand(2*statusDeadline, protocol.CmdExplain, folder)
 	if took > statusDeadline {
 		s.t.Errorf("heddle.explain %s took %v", folder, took)
 	}
-	if ex := lsptest.Decode[lsp.ExplainResult](s.t, m); ex.Status.State != state || ex.Status.Reason != reason || len(ex.Steps) == 0 {
+	if ex := lsptest.Decode[protocol.ExplainResult](s.t, m); ex.Status.State != state || ex.Status.Reason != reason || len(ex.Steps) == 0 {
 		s.t.Errorf("heddle.explain %s = %s/%s with %d steps, want %s/%s", folder, ex.Status.State, ex.Status.Reason, len(ex.Steps), state, reason)
 	}
 	s.healthyWorks()
@@ -151,7 +159,7 @@ func (s *session) check(folder, state, reason string) {
 func (s *session) healthyWorks() {
 	s.t.Helper()
 	m, _ := s.operations(s.healthy, map[string]any{"limit": 5})
-	res := lsptest.Decode[lsp.OperationsResult](s.t, m)
+	res := lsptest.Decode[protocol.OperationsResult](s.t, m)
 	if len(res.Hits) != 5 {
 		s.t.Errorf("heddle.operations on the healthy folder returned %d hits, want 5", len(res.Hits))
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // startDaemon runs the purpose-built reporting daemon (see daemonMain) in
@@ -34,7 +34,7 @@ func startDaemon(t *testing.T, repo string, slow time.Duration) *helper {
 func startOps(t *testing.T, s *session, d *helper, folder string) int {
 	t.Helper()
 	before := d.count("start QueryOperations limit=0")
-	id := s.srv.Call("workspace/executeCommand", map[string]any{"command": lsp.CmdOperations, "arguments": []any{folder}})
+	id := s.srv.Call("workspace/executeCommand", map[string]any{"command": protocol.CmdOperations, "arguments": []any{folder}})
 	deadline := time.Now().Add(stateTimeout)
 	for d.count("start QueryOperations limit=0") == before {
 		if time.Now().After(deadline) {
@@ -56,15 +56,16 @@ func TestFault09_KilledMidQuery(t *testing.T) {
 	mark := s.mark()
 	killed := time.Now()
 	d.kill()
-	m, ok := s.srv.Response(id, 5*time.Second)
+	m, ok := s.srv.Response(id, 15*time.Second)
 	took := time.Since(killed)
 	if !ok {
-		t.Fatalf("no answer within 5s of the daemon's death (queryTimeoutMs is 20s)")
+		t.Fatalf("no answer within 15s of the daemon's death (queryTimeoutMs is 20s)")
 	}
 	if m.Error == nil || m.Error.Code != -32803 || !strings.Contains(m.Error.Message, "lost the connection") {
 		t.Errorf("answer = %s, want -32803 'lost the connection'", m.Raw)
 	}
-	if took > 2*time.Second {
+	// At once, not at the 20 s deadline; half of it is generous on a busy machine.
+	if took > 10*time.Second {
 		t.Errorf("the query answered %v after the kill", took)
 	}
 	s.expectFrom(mark, uri(repo), "stale", "pid-dead")
@@ -130,10 +131,12 @@ func TestFault10_RestartDuringQuery(t *testing.T) {
 		st = s.srv.WaitStateFrom(s.mark(), uri(repo), "ready", "", stateTimeout)
 	}
 	m, _ = s.operations(uri(repo), map[string]any{"limit": 2})
-	if res := lsptest.Decode[lsp.OperationsResult](t, m); len(res.Hits) != 2 {
+	if res := lsptest.Decode[protocol.OperationsResult](t, m); len(res.Hits) != 2 {
 		t.Errorf("query after the restart: %d hits", len(res.Hits))
 	}
-	if fresh.count("start QueryOperations limit=0") != 1 {
+	// The daemon writes its line before it answers, but the line can reach
+	// us after the answer does: wait for it.
+	if _, ok := fresh.waitLineOK("start QueryOperations limit=0", stateTimeout); !ok || fresh.count("start QueryOperations limit=0") != 1 {
 		t.Errorf("the new daemon did not answer the query: %q", fresh.snapshot())
 	}
 	s.end()
@@ -175,11 +178,11 @@ func TestFault11_ForeignUidSocket(t *testing.T) {
 		t.Errorf("message does not name the foreign uid: %q", st.Message)
 	}
 	s.check(uri(repo), "denied", "peer-other-user")
-	m, _ := s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdRefresh, uri(repo))
-	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" {
+	m, _ := s.srv.ExecuteCommand(2*statusDeadline, protocol.CmdRefresh, uri(repo))
+	if got := lsptest.Decode[[]protocol.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" {
 		t.Errorf("heddle.refresh = %+v", got)
 	}
-	for _, cmd := range []string{lsp.CmdSignalHealth, lsp.CmdHooks} {
+	for _, cmd := range []string{protocol.CmdSignalHealth, protocol.CmdHooks} {
 		if m, _ := s.srv.ExecuteCommand(s.queryDeadline(), cmd, uri(repo)); m.Error == nil {
 			t.Errorf("%s over a foreign socket succeeded", cmd)
 		}
@@ -266,8 +269,8 @@ func TestFault12_Symlinks(t *testing.T) {
 	if err := os.Symlink(sockPath(target), sockPath(live2)); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := s.srv.ExecuteCommand(2*statusDeadline, lsp.CmdRefresh, uri(live2))
-	if got := lsptest.Decode[[]lsp.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" || got[0].Reason != "socket-symlink" {
+	m, _ := s.srv.ExecuteCommand(2*statusDeadline, protocol.CmdRefresh, uri(live2))
+	if got := lsptest.Decode[[]protocol.StatusParams](t, m); len(got) != 1 || got[0].State != "denied" || got[0].Reason != "socket-symlink" {
 		t.Errorf("heddle.refresh after grpc.sock became a symlink = %+v", got)
 	}
 	// The notification follows the refresh's answer.
@@ -315,12 +318,13 @@ func TestFault17_StdinClosed(t *testing.T) {
 
 	closed := time.Now()
 	s.srv.CloseStdin()
-	code := s.srv.Wait(5 * time.Second)
+	code := s.srv.Wait(15 * time.Second)
 	took := time.Since(closed)
 	if code != 1 {
 		t.Errorf("exit code %d after EOF without shutdown, want 1", code)
 	}
-	if took > 2*time.Second {
+	// Promptly, not when the query's 20 s deadline ends it.
+	if took > 10*time.Second {
 		t.Errorf("heddle-ls took %v to exit after stdin closed", took)
 	}
 	t.Logf("exited %v after stdin closed (a query was in flight)", took)

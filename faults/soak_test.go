@@ -6,10 +6,8 @@ package faults
 // go test runs 100 cycles (30 with -short); faults/soak.sh runs 1,000.
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -21,6 +19,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 const (
@@ -51,36 +50,19 @@ func openFDCount(t *testing.T) int {
 	return len(ents)
 }
 
-// inProcess serves one LSP session from an lsp.Server in this process.
-type inProcess struct {
-	*lsptest.Client
-	conn   net.Conn
-	served chan error
+// serveInProcess serves one LSP session from an lsp.Server in this process.
+func serveInProcess(t *testing.T) *lsptest.InProcess {
+	return lsptest.Serve(t, lsp.NewServer(lsp.Options{Version: "soak"}).Serve)
 }
 
-func serveInProcess(t *testing.T) *inProcess {
-	t.Helper()
-	serverEnd, clientEnd := net.Pipe()
-	p := &inProcess{conn: clientEnd, served: make(chan error, 1)}
-	srv := lsp.NewServer(lsp.Options{Version: "soak"})
-	go func() { p.served <- srv.Serve(context.Background(), serverEnd) }()
-	p.Client = lsptest.NewClient(t, clientEnd, clientEnd)
-	return p
-}
-
-// end shuts the session down and waits for Serve to return nil.
-func (p *inProcess) end(t *testing.T) {
+// endSession shuts the session down and waits for Serve to return nil.
+func endSession(t *testing.T, p *lsptest.InProcess) {
 	t.Helper()
 	p.Shutdown()
-	select {
-	case err := <-p.served:
-		if err != nil {
-			t.Errorf("Serve returned %v after shutdown+exit", err)
-		}
-	case <-time.After(lsptest.Timeout):
-		t.Fatalf("Serve did not return after exit")
+	if err := p.Served(); err != nil {
+		t.Errorf("Serve returned %v after shutdown+exit", err)
 	}
-	p.conn.Close()
+	p.CloseClient()
 }
 
 func TestSoak_CyclesLeakNothing(t *testing.T) {
@@ -103,7 +85,7 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	warm.WaitState(uris[0], "stopped", "", stateTimeout)
-	warm.end(t)
+	endSession(t, warm)
 	waitGoroutines(t, preWarm, 2) // the warm-up's session winds down too
 	runtime.GC()
 	baseG, baseFD := runtime.NumGoroutine(), openFDCount(t)
@@ -138,11 +120,11 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 				deadline := statusDeadline
 				switch rng.IntN(4) {
 				case 0:
-					cmd = lsp.CmdStatus
+					cmd = protocol.CmdStatus
 				case 1:
-					cmd, args, deadline = lsp.CmdRefresh, []any{f}, 4*time.Second
+					cmd, args, deadline = protocol.CmdRefresh, []any{f}, 4*time.Second
 				default:
-					cmd, args, deadline = lsp.CmdOperations, []any{f, map[string]any{"limit": 3}}, 2*time.Second+queryMargin
+					cmd, args, deadline = protocol.CmdOperations, []any{f, map[string]any{"limit": 3}}, 2*time.Second+queryMargin
 				}
 				began := time.Now()
 				id := p.Call("workspace/executeCommand", map[string]any{"command": cmd, "arguments": args})
@@ -199,13 +181,13 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 	}
 	// Every folder ends where its last cycle left it.
 	for i, u := range uris {
-		m, _ := p.ExecuteCommand(statusDeadline, lsp.CmdStatus, u)
-		st := lsptest.Decode[[]lsp.StatusParams](t, m)[0]
+		m, _ := p.ExecuteCommand(statusDeadline, protocol.CmdStatus, u)
+		st := lsptest.Decode[[]protocol.StatusParams](t, m)[0]
 		if st.State != "stopped" && st.State != "stale" {
 			t.Errorf("folder %d ends %s/%s", i, st.State, st.Reason)
 		}
 	}
-	p.end(t)
+	endSession(t, p)
 
 	// Back to baseline: goroutines (given a moment to wind down) and fds.
 	g := waitGoroutines(t, baseG, 2)
@@ -224,7 +206,7 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 
 // soakCycle starts a daemon in repo, waits for ready with its pid, stops it
 // in one of four ways and waits for the server to reflect it.
-func soakCycle(t *testing.T, p *inProcess, repo, folder string, i int) bool {
+func soakCycle(t *testing.T, p *lsptest.InProcess, repo, folder string, i int) bool {
 	mark := p.Len()
 	d := simtest.Start(t, repo)
 	if !waitPID(p, mark, folder, "ready", d.PID()) {
@@ -256,15 +238,15 @@ func soakCycle(t *testing.T, p *inProcess, repo, folder string, i int) bool {
 		}
 		want = "stopped"
 	}
-	if _, ok := p.WaitStatus(mark, folder, stateTimeout, func(s lsp.StatusParams) bool { return s.State == want }); !ok {
+	if _, ok := p.WaitStatus(mark, folder, stateTimeout, func(s protocol.StatusParams) bool { return s.State == want }); !ok {
 		t.Errorf("cycle %d: %s never %s; statuses: %s", i, folder, want, lsptest.DescribeStatuses(p.Statuses(folder)))
 		return false
 	}
 	return true
 }
 
-func waitPID(p *inProcess, from int, folder, state string, pid int) bool {
-	_, ok := p.WaitStatus(from, folder, stateTimeout, func(s lsp.StatusParams) bool { return s.State == state && s.PID == pid })
+func waitPID(p *lsptest.InProcess, from int, folder, state string, pid int) bool {
+	_, ok := p.WaitStatus(from, folder, stateTimeout, func(s protocol.StatusParams) bool { return s.State == state && s.PID == pid })
 	return ok
 }
 

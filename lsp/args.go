@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // operationsOptions is heddle.operations' second argument.
@@ -27,36 +29,20 @@ type operationsOptions struct {
 	IncludeCheckpoints bool     `json:"includeCheckpoints"`
 }
 
-var operationsKeys = []string{"actor", "symbol", "signalKind", "thread", "verbs",
-	"sinceSecs", "untilSecs", "limit", "includeCheckpoints"}
-
-// query validates the options and turns them into daemonlink's query.
-func (o operationsOptions) query() (daemonlink.OperationQuery, error) {
-	switch {
-	case o.Limit < 0:
-		return daemonlink.OperationQuery{}, fmt.Errorf("limit must be ≥ 0 (0 means %d), got %d", daemonlink.DefaultOperationLimit, o.Limit)
-	case o.Limit > daemonlink.MaxOperationLimit:
-		return daemonlink.OperationQuery{}, fmt.Errorf("limit must be at most %d, got %d", daemonlink.MaxOperationLimit, o.Limit)
-	case o.SinceSecs < 0 || o.UntilSecs < 0:
-		return daemonlink.OperationQuery{}, fmt.Errorf("sinceSecs and untilSecs are Unix seconds and must be ≥ 0")
-	case o.SinceSecs != 0 && o.UntilSecs != 0 && o.SinceSecs > o.UntilSecs:
-		return daemonlink.OperationQuery{}, fmt.Errorf("sinceSecs (%d) is after untilSecs (%d)", o.SinceSecs, o.UntilSecs)
-	case slices.Contains(o.Verbs, ""):
-		return daemonlink.OperationQuery{}, fmt.Errorf("verbs must not contain an empty string")
-	}
-	return daemonlink.OperationQuery{
+// query turns the options into the query (heddle.OperationQuery.Validate
+// judges it).
+func (o operationsOptions) query() heddle.OperationQuery {
+	return heddle.OperationQuery{
 		Actor: o.Actor, Symbol: o.Symbol, SignalKind: o.SignalKind, Thread: o.Thread,
 		Verbs: o.Verbs, SinceSecs: o.SinceSecs, UntilSecs: o.UntilSecs, Limit: o.Limit,
 		IncludeCheckpoints: o.IncludeCheckpoints,
-	}, nil
+	}
 }
 
 // signalHealthOptions is heddle.signalHealth's second argument.
 type signalHealthOptions struct {
 	WindowStates uint32 `json:"windowStates"`
 }
-
-var signalHealthKeys = []string{"windowStates"}
 
 // isNull reports whether an argument is absent or JSON null.
 func isNull(raw json.RawMessage) bool {
@@ -93,7 +79,7 @@ func splitArgs(command string, args []json.RawMessage, takesOptions bool) (folde
 			// [options]: folder omitted.
 		default:
 			return "", false, nil, invalidParams(fmt.Sprintf("%s: argument 1 must be a folder URI or absolute path (a string), got %s",
-				command, truncate(string(first), 40)))
+				command, clip.String(string(first), 40)))
 		}
 	}
 	if len(rest) > 0 {
@@ -105,15 +91,17 @@ func splitArgs(command string, args []json.RawMessage, takesOptions bool) (folde
 	return folder, hasFolder, options, nil
 }
 
-// decodeOptions decodes an options object strictly: unknown keys and wrong
+// decodeOptions decodes an options object into the struct dst points to,
+// strictly: unknown keys (dst's json tags are the known ones) and wrong
 // types are errors that name the key.
-func decodeOptions(command string, raw json.RawMessage, known []string, dst any) error {
+func decodeOptions(command string, raw json.RawMessage, dst any) error {
 	if isNull(raw) || isEmptyArray(raw) {
 		return nil
 	}
+	known := jsonKeys(reflect.TypeOf(dst).Elem())
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return invalidParams(fmt.Sprintf("%s: options must be a JSON object, got %s", command, truncate(string(raw), 40)))
+		return invalidParams(fmt.Sprintf("%s: options must be a JSON object, got %s", command, clip.String(string(raw), 40)))
 	}
 	var unknown []string
 	for k := range obj {
@@ -160,4 +148,16 @@ func quoteAll(ss []string) string {
 // vim.json among them) cannot tell an empty table from an empty array.
 func isEmptyArray(raw json.RawMessage) bool {
 	return strings.TrimSpace(string(raw)) == "[]"
+}
+
+// jsonKeys lists a struct type's JSON keys in field order.
+func jsonKeys(t reflect.Type) []string {
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }

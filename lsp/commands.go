@@ -8,20 +8,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/folder"
 	"github.com/heddle-ls/heddle-ls/internal/render"
-)
-
-// Command names, as listed in executeCommandProvider.commands.
-const (
-	CmdStatus       = "heddle.status"
-	CmdRefresh      = "heddle.refresh"
-	CmdExplain      = "heddle.explain"
-	CmdOperations   = "heddle.operations"
-	CmdSignalHealth = "heddle.signalHealth"
-	CmdHooks        = "heddle.hooks"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 type executeCommandParams struct {
@@ -35,262 +25,185 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 		return nil, err
 	}
 	switch p.Command {
-	case CmdStatus:
+	case protocol.CmdStatus:
 		return s.cmdStatus(ctx, p.Arguments)
-	case CmdRefresh:
+	case protocol.CmdRefresh:
 		return s.cmdRefresh(ctx, p.Arguments)
-	case CmdExplain:
+	case protocol.CmdExplain:
 		return s.cmdExplain(ctx, p.Arguments)
-	case CmdOperations:
+	case protocol.CmdOperations:
 		return s.cmdOperations(ctx, p.Arguments)
-	case CmdSignalHealth:
+	case protocol.CmdSignalHealth:
 		return s.cmdSignalHealth(ctx, p.Arguments)
-	case CmdHooks:
+	case protocol.CmdHooks:
 		return s.cmdHooks(ctx, p.Arguments)
 	default:
-		return nil, invalidParams(fmt.Sprintf("unknown command %q; known commands: %s", p.Command, strings.Join(Commands, ", ")))
+		return nil, invalidParams(fmt.Sprintf("unknown command %q; known commands: %s", p.Command, strings.Join(protocol.Commands, ", ")))
 	}
 }
 
 // allOrOne resolves [folder?] for status and refresh: omitted means every folder.
-func (s *Server) allOrOne(command string, args []json.RawMessage) ([]string, error) {
+func (s *Server) allOrOne(command string, args []json.RawMessage) ([]*folder.View, error) {
 	arg, has, _, err := splitArgs(command, args, false)
 	if err != nil {
 		return nil, err
 	}
 	if !has {
-		return s.folderURIs(), nil
+		var views []*folder.View
+		for _, uri := range s.folderURIs() {
+			if v := s.view(uri); v != nil {
+				views = append(views, v)
+			}
+		}
+		return views, nil
 	}
-	uri, err := s.resolveFolder(arg)
+	v, err := s.resolveFolder(arg)
 	if err != nil {
 		return nil, err
 	}
-	return []string{uri}, nil
+	return []*folder.View{v}, nil
 }
 
 // theFolder resolves the folder of a query command: given, or the only
 // open folder.
-func (s *Server) theFolder(command string, arg string, has bool) (string, error) {
+func (s *Server) theFolder(command string, arg string, has bool) (*folder.View, error) {
 	if has {
 		return s.resolveFolder(arg)
 	}
 	uris := s.folderURIs()
 	switch len(uris) {
 	case 1:
-		return uris[0], nil
+		if v := s.view(uris[0]); v != nil {
+			return v, nil
+		}
+		fallthrough
 	case 0:
-		return "", invalidParams(command + ": no workspace folder is open")
+		return nil, invalidParams(command + ": no workspace folder is open")
 	default:
-		return "", invalidParams(fmt.Sprintf("%s: %d folders are open; pass the folder (URI or path) as the first argument",
+		return nil, invalidParams(fmt.Sprintf("%s: %d folders are open; pass the folder (URI or path) as the first argument",
 			command, len(uris)))
 	}
 }
 
 func (s *Server) cmdStatus(ctx context.Context, args []json.RawMessage) (any, error) {
-	uris, err := s.allOrOne(CmdStatus, args)
+	views, err := s.allOrOne(protocol.CmdStatus, args)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]StatusParams, 0, len(uris))
-	for _, uri := range uris {
-		st, ok := s.currentStatus(uri)
+	out := make([]protocol.StatusParams, 0, len(views))
+	for _, v := range views {
+		st, ok := v.Status()
 		if !ok {
 			// First probe still running: probe now rather than guess.
-			if st, err = s.refreshFolder(ctx, uri); err != nil {
-				return nil, err
+			if st, err = v.Refresh(ctx); err != nil {
+				return nil, requestError(err)
 			}
 		}
-		out = append(out, WireStatus(uri, st))
+		out = append(out, st)
 	}
 	return out, nil
 }
 
 func (s *Server) cmdRefresh(ctx context.Context, args []json.RawMessage) (any, error) {
-	uris, err := s.allOrOne(CmdRefresh, args)
+	views, err := s.allOrOne(protocol.CmdRefresh, args)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]StatusParams, len(uris))
-	errs := make([]error, len(uris))
+	s.mu.Lock()
+	sources := s.sources
+	s.mu.Unlock()
+	if sources != nil {
+		// A heddle installed, upgraded or removed since is seen now.
+		sources.RecheckCLI(ctx)
+	}
+	out := make([]protocol.StatusParams, len(views))
+	errs := make([]error, len(views))
 	var wg sync.WaitGroup
-	for i, uri := range uris {
+	for i, v := range views {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := s.refreshFolder(ctx, uri)
-			out[i], errs[i] = WireStatus(uri, st), err
+			out[i], errs[i] = v.Refresh(ctx)
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, requestError(err)
 		}
 	}
 	return out, nil
 }
 
-// refreshFolder re-probes a folder from scratch; a folder without a repo
-// looks again for one first.
-func (s *Server) refreshFolder(ctx context.Context, uri string) (daemonlink.Status, error) {
-	s.rediscover(uri)
-	s.mu.Lock()
-	f := s.folders[uri]
-	tracker, timeout := s.tracker, s.settings.Options()
-	var noRepo *daemonlink.Status
-	var repo daemonlink.Repo
-	if f != nil {
-		noRepo, repo = f.noRepo, f.repo
-	}
-	s.mu.Unlock()
-	if f == nil {
-		return daemonlink.Status{}, unknownFolder(uri, s.folderURIs())
-	}
-	if noRepo != nil {
-		return *noRepo, nil
-	}
-	// A probe is bounded by its connect and health timeouts; the margin
-	// covers the start-up retries daemonlink may make.
-	ctx, cancel := context.WithTimeout(ctx, timeout.ConnectTimeout+timeout.HealthTimeout+time.Second)
-	defer cancel()
-	st, err := tracker.Refresh(ctx, repo.HeddleDir)
-	if err != nil {
-		if cur, ok := s.currentStatus(uri); ok {
-			return cur, nil
-		}
-		return daemonlink.Status{}, queryError(uri, "refresh", daemonlink.Status{}, err)
-	}
-	st.Root = repo.Root
-	return st, nil
-}
-
 func (s *Server) cmdExplain(ctx context.Context, args []json.RawMessage) (any, error) {
-	arg, has, _, err := splitArgs(CmdExplain, args, false)
+	arg, has, _, err := splitArgs(protocol.CmdExplain, args, false)
 	if err != nil {
 		return nil, err
 	}
-	uri, err := s.theFolder(CmdExplain, arg, has)
+	v, err := s.theFolder(protocol.CmdExplain, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	f := s.folders[uri]
-	tracker := s.tracker
-	path, noRepo, repo := f.path, f.noRepo, f.repo
-	s.mu.Unlock()
-
-	var ex daemonlink.Explanation
-	if noRepo != nil {
-		ex = explainNoRepo(path, *noRepo)
-	} else {
-		ex = tracker.Explain(ctx, repo.HeddleDir)
-		ex.Status.Root = repo.Root
-	}
+	ex, st := v.Explain(ctx)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	return ExplainResult{
-		Folder:   uri,
-		Markdown: render.ExplanationMarkdown(uri, ex),
-		Steps:    WireSteps(ex.Steps),
-		Status:   WireStatus(uri, ex.Status),
+	steps := folder.WireSteps(ex.Steps)
+	return protocol.ExplainResult{
+		Folder:   v.URI(),
+		Markdown: render.ExplanationMarkdown(v.URI(), st, steps),
+		Steps:    steps,
+		Status:   st,
 	}, nil
 }
 
-// explainNoRepo is the explanation of a folder without a repository: the
-// walk up found nothing (timed again here, so the step has a real cost).
-func explainNoRepo(path string, st daemonlink.Status) daemonlink.Explanation {
-	start := time.Now()
-	if path != "" {
-		_, _ = daemonlink.Discover(path)
-	}
-	return daemonlink.Explanation{Status: st, Steps: []daemonlink.Step{{
-		Name: "discover", OK: false, Duration: time.Since(start), Detail: st.Message,
-	}}}
-}
-
-// readyFolder resolves a query command's folder and checks its daemon can
-// be asked: it returns the folder's heddle dir and current status.
-func (s *Server) readyFolder(command, arg string, has bool) (uri, dir string, tracker *daemonlink.Tracker, st daemonlink.Status, err error) {
-	uri, err = s.theFolder(command, arg, has)
-	if err != nil {
-		return "", "", nil, st, err
-	}
-	s.mu.Lock()
-	f := s.folders[uri]
-	tracker = s.tracker
-	noRepo, repo := f.noRepo, f.repo
-	s.mu.Unlock()
-	if noRepo != nil {
-		return "", "", nil, *noRepo, notReadyError(uri, *noRepo, string(daemonlink.StateNoRepo))
-	}
-	// The tracker's view is the freshest (the client's may lag by a queued event).
-	st, ok := tracker.Status(repo.HeddleDir)
-	if !ok || st.State == "" {
-		st, _ = s.currentStatus(uri)
-	}
-	if st.State != "" && st.State != daemonlink.StateReady {
-		return "", "", nil, st, notReadyError(uri, st, string(daemonlink.ErrNotReady))
-	}
-	return uri, repo.HeddleDir, tracker, st, nil
-}
-
 func (s *Server) cmdOperations(ctx context.Context, args []json.RawMessage) (any, error) {
-	arg, has, optsRaw, err := splitArgs(CmdOperations, args, true)
+	arg, has, optsRaw, err := splitArgs(protocol.CmdOperations, args, true)
 	if err != nil {
 		return nil, err
 	}
 	var opts operationsOptions
-	if err := decodeOptions(CmdOperations, optsRaw, operationsKeys, &opts); err != nil {
+	if err := decodeOptions(protocol.CmdOperations, optsRaw, &opts); err != nil {
 		return nil, err
 	}
-	q, err := opts.query()
-	if err != nil {
-		return nil, invalidParams(CmdOperations + ": " + err.Error())
+	q := opts.query()
+	if err := q.Validate(); err != nil {
+		return nil, invalidParams(protocol.CmdOperations + ": " + err.Error())
 	}
-	uri, dir, tracker, st, err := s.readyFolder(CmdOperations, arg, has)
+	v, err := s.theFolder(protocol.CmdOperations, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := tracker.Operations(ctx, dir, q)
-	if err != nil {
-		return nil, queryError(uri, "operation log query", st, err)
-	}
-	return OperationsResult{Folder: uri, Hits: WireOperations(ops)}, nil
+	res, err := v.Operations(ctx, q)
+	return res, requestError(err)
 }
 
 func (s *Server) cmdSignalHealth(ctx context.Context, args []json.RawMessage) (any, error) {
-	arg, has, optsRaw, err := splitArgs(CmdSignalHealth, args, true)
+	arg, has, optsRaw, err := splitArgs(protocol.CmdSignalHealth, args, true)
 	if err != nil {
 		return nil, err
 	}
 	var opts signalHealthOptions
-	if err := decodeOptions(CmdSignalHealth, optsRaw, signalHealthKeys, &opts); err != nil {
+	if err := decodeOptions(protocol.CmdSignalHealth, optsRaw, &opts); err != nil {
 		return nil, err
 	}
-	uri, dir, tracker, st, err := s.readyFolder(CmdSignalHealth, arg, has)
+	v, err := s.theFolder(protocol.CmdSignalHealth, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	h, err := tracker.SignalHealth(ctx, dir, opts.WindowStates)
-	if err != nil {
-		return nil, queryError(uri, "signal health query", st, err)
-	}
-	return WireSignalHealth(uri, h), nil
+	res, err := v.SignalHealth(ctx, opts.WindowStates)
+	return res, requestError(err)
 }
 
 func (s *Server) cmdHooks(ctx context.Context, args []json.RawMessage) (any, error) {
-	arg, has, _, err := splitArgs(CmdHooks, args, false)
+	arg, has, _, err := splitArgs(protocol.CmdHooks, args, false)
 	if err != nil {
 		return nil, err
 	}
-	uri, dir, tracker, st, err := s.readyFolder(CmdHooks, arg, has)
+	v, err := s.theFolder(protocol.CmdHooks, arg, has)
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := tracker.Hooks(ctx, dir)
-	if err != nil {
-		return nil, queryError(uri, "hook listing", st, err)
-	}
-	return HooksResult{Folder: uri, Hooks: WireHooks(hooks)}, nil
+	res, err := v.Hooks(ctx)
+	return res, requestError(err)
 }

@@ -8,9 +8,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/folder"
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // NotificationMode is the `notifications` setting.
@@ -29,6 +32,10 @@ type Settings struct {
 	ConnectTimeoutMs int
 	HealthTimeoutMs  int
 	QueryTimeoutMs   int
+	// HeddlePath is the heddle CLI queries fall through to: "" looks for
+	// heddle on PATH, "off" never runs it, else an absolute path (never one
+	// relative to a folder: a cloned repository must not pick the program).
+	HeddlePath string
 }
 
 // DefaultSettings are used where the client says nothing (or nonsense).
@@ -49,13 +56,16 @@ const (
 	maxQueryTimeoutMs   = 600_000
 )
 
-// Options turns the settings into daemonlink's timeouts.
-func (s Settings) Options() daemonlink.Options {
-	return daemonlink.Options{
-		ConnectTimeout: time.Duration(s.ConnectTimeoutMs) * time.Millisecond,
-		HealthTimeout:  time.Duration(s.HealthTimeoutMs) * time.Millisecond,
-		QueryTimeout:   time.Duration(s.QueryTimeoutMs) * time.Millisecond,
-	}.WithDefaults()
+// Sources turns the settings into what the sources need.
+func (s Settings) Sources() folder.Config {
+	return folder.Config{
+		Daemon: daemonlink.Options{
+			ConnectTimeout: time.Duration(s.ConnectTimeoutMs) * time.Millisecond,
+			HealthTimeout:  time.Duration(s.HealthTimeoutMs) * time.Millisecond,
+			QueryTimeout:   time.Duration(s.QueryTimeoutMs) * time.Millisecond,
+		}.WithDefaults(),
+		HeddlePath: s.HeddlePath,
+	}
 }
 
 // ParseInitializationOptions reads settings given bare ({"notifications":…})
@@ -106,7 +116,7 @@ func settingsObject(raw json.RawMessage) (map[string]json.RawMessage, []string) 
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return map[string]json.RawMessage{}, []string{fmt.Sprintf("settings must be a JSON object, got %s", truncate(string(raw), 60))}
+		return map[string]json.RawMessage{}, []string{fmt.Sprintf("settings must be a JSON object, got %s", clip.String(string(raw), 60))}
 	}
 	return obj, nil
 }
@@ -120,12 +130,23 @@ func applySettings(s Settings, obj map[string]json.RawMessage, problems []string
 			s.Notifications = m
 		default:
 			problems = append(problems, fmt.Sprintf("notifications: want \"off\", \"errors\" or \"transitions\", got %s; keeping %q",
-				truncate(string(raw), 40), s.Notifications))
+				clip.String(string(raw), 40), s.Notifications))
 		}
 	}
 	problems = applyMillis(obj, "connectTimeoutMs", maxConnectTimeoutMs, &s.ConnectTimeoutMs, problems)
 	problems = applyMillis(obj, "healthTimeoutMs", maxHealthTimeoutMs, &s.HealthTimeoutMs, problems)
 	problems = applyMillis(obj, "queryTimeoutMs", maxQueryTimeoutMs, &s.QueryTimeoutMs, problems)
+	if raw, ok := obj["heddlePath"]; ok {
+		var path string
+		err := json.Unmarshal(raw, &path)
+		switch {
+		case err == nil && (path == "" || path == "off" || filepath.IsAbs(path)):
+			s.HeddlePath = path
+		default:
+			problems = append(problems, fmt.Sprintf(`heddlePath: want "" (look on PATH), "off" or an absolute path, got %s; keeping %q`,
+				clip.String(string(raw), 80), s.HeddlePath))
+		}
+	}
 	return s, problems
 }
 
@@ -137,7 +158,7 @@ func applyMillis(obj map[string]json.RawMessage, key string, max int, dst *int, 
 	var v int
 	if err := json.Unmarshal(raw, &v); err != nil || v <= 0 || v > max {
 		return append(problems, fmt.Sprintf("%s: want a whole number of milliseconds in 1..%d, got %s; keeping %d",
-			key, max, truncate(string(raw), 40), *dst))
+			key, max, clip.String(string(raw), 40), *dst))
 	}
 	*dst = v
 	return problems
@@ -183,10 +204,10 @@ func (s *Server) pullConfiguration() {
 	}()
 }
 
-// useSettings makes settings current and hands the timeouts to the tracker.
+// useSettings makes settings current and hands the timeouts to the sources.
 func (s *Server) useSettings(settings Settings) {
 	s.mu.Lock()
-	old, tracker := s.settings, s.tracker
+	old, sources := s.settings, s.sources
 	s.settings = settings
 	s.mu.Unlock()
 	if old == settings {
@@ -194,9 +215,9 @@ func (s *Server) useSettings(settings Settings) {
 	}
 	s.log.Info("settings changed", "notifications", settings.Notifications,
 		"connectTimeoutMs", settings.ConnectTimeoutMs, "healthTimeoutMs", settings.HealthTimeoutMs,
-		"queryTimeoutMs", settings.QueryTimeoutMs)
-	if tracker != nil {
-		tracker.SetOptions(settings.Options())
+		"queryTimeoutMs", settings.QueryTimeoutMs, "heddlePath", settings.HeddlePath)
+	if sources != nil {
+		sources.SetConfig(settings.Sources())
 	}
 }
 

@@ -13,13 +13,6 @@ import (
 	"go.lsp.dev/jsonrpc2"
 )
 
-// LSP error codes beyond JSON-RPC's own.
-const (
-	codeServerNotInitialized jsonrpc2.Code = -32002
-	codeRequestFailed        jsonrpc2.Code = -32803
-	codeRequestCancelled     jsonrpc2.Code = -32800
-)
-
 // handle is called by jsonrpc2 synchronously on its read goroutine, so it
 // must never block on a daemon: lifecycle messages are handled inline (their
 // order matters and they are quick); executeCommand runs in a goroutine of

@@ -4,21 +4,14 @@ package lsp
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
-	"reflect"
 
 	"go.lsp.dev/jsonrpc2"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/folder"
 	"github.com/heddle-ls/heddle-ls/internal/procwatch"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
-
-// Commands lists every command, as advertised in executeCommandProvider.
-var Commands = []string{
-	CmdStatus, CmdRefresh, CmdExplain, CmdOperations, CmdSignalHealth, CmdHooks,
-}
 
 // initializeParams holds the parts of InitializeParams the server reads.
 type initializeParams struct {
@@ -90,9 +83,9 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	s.mu.Unlock()
 
 	settings, problems := ParseInitializationOptions(p.InitOptions)
-	tracker, err := daemonlink.NewTracker(settings.Options(), s.log, s.onTrackerChange)
+	sources, err := folder.OpenSources(settings.Sources(), s.log)
 	if err != nil {
-		return nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "start daemon tracker: %v", err)
+		return nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "start the sources: %v", err)
 	}
 
 	folders := p.WorkspaceFolders
@@ -101,13 +94,13 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	case p.RootURI != nil && *p.RootURI != "":
 		folders = []workspaceFolder{{URI: *p.RootURI}}
 	case p.RootPath != nil && *p.RootPath != "":
-		folders = []workspaceFolder{{URI: pathToURI(*p.RootPath)}}
+		folders = []workspaceFolder{{URI: protocol.PathToURI(*p.RootPath)}}
 	}
 
 	s.mu.Lock()
 	s.phase = phaseInitializing
 	s.settings = settings
-	s.tracker = tracker
+	s.sources = sources
 	s.client.serverStatus = p.Capabilities.Experimental != nil && p.Capabilities.Experimental.ServerStatusNotification
 	s.client.configuration = p.Capabilities.Workspace != nil && p.Capabilities.Workspace.Configuration
 	if p.ClientInfo != nil {
@@ -125,7 +118,7 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	s.reportSettingProblems("initializationOptions", problems)
 	return initializeResult{
 		Capabilities: serverCapabilities{
-			ExecuteCommandProvider: executeCommandProvider{Commands: Commands},
+			ExecuteCommandProvider: executeCommandProvider{Commands: protocol.Commands},
 			Workspace: workspaceCapabilities{WorkspaceFolders: workspaceFoldersCapability{
 				Supported: true, ChangeNotifications: true,
 			}},
@@ -142,12 +135,15 @@ func (s *Server) initialized() {
 		return
 	}
 	s.phase = phaseRunning
-	uris := append([]string(nil), s.order...)
+	views := make([]*folder.View, 0, len(s.order))
+	for _, uri := range s.order {
+		views = append(views, s.folders[uri])
+	}
 	pull := s.client.configuration
 	s.mu.Unlock()
-	s.events.push(event{kind: evRunning})
-	for _, uri := range uris {
-		s.startFolder(uri)
+	s.events.Put(event{kind: evRunning})
+	for _, v := range views {
+		s.startFolder(v)
 	}
 	if pull {
 		s.pullConfiguration()
@@ -170,61 +166,6 @@ func (s *Server) exit() {
 	s.mu.Unlock()
 	s.log.Info("exit")
 	_ = s.conn.Close()
-}
-
-// decodeParams decodes params, answering -32602 with what is wrong.
-func decodeParams(raw json.RawMessage, v any) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return jsonrpc2.Errorf(jsonrpc2.InvalidParams, "invalid params: %v", describeJSONError(err))
-	}
-	return nil
-}
-
-// describeJSONError rewords encoding/json's errors for users.
-func describeJSONError(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "params"
-		}
-		return fmt.Sprintf("%s: want %s, got JSON %s", field, jsonKind(te.Type), te.Value)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return "not valid JSON: " + se.Error()
-	}
-	return err.Error()
-}
-
-// jsonKind names a Go type the way a JSON user thinks of it.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.String {
-			return "an array of strings"
-		}
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "an integer"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a non-negative integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Pointer:
-		return jsonKind(t.Elem())
-	default:
-		return t.String()
-	}
 }
 
 // watchEditor ends the session when the editor's process exits, as the LSP

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"go.lsp.dev/protocol"
+	lsproto "go.lsp.dev/protocol"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // Rate limits: a flapping daemon must not flood the editor. Each folder may
@@ -28,18 +29,9 @@ const (
 	dedupWindow = 10 * time.Minute
 )
 
-// brokenStates need the user's action: shown in `errors` mode on any entry,
-// the initial report included.
-var brokenStates = map[daemonlink.State]bool{
-	daemonlink.StateDenied:         true,
-	daemonlink.StateInvalidPidfile: true,
-	daemonlink.StateUnhealthy:      true,
-	daemonlink.StateUnreachable:    true,
-}
-
 // notice is a message to show.
 type notice struct {
-	Type    protocol.MessageType
+	Type    lsproto.MessageType
 	Message string
 }
 
@@ -69,7 +61,7 @@ func newNotifyPolicy(now func() time.Time) *notifyPolicy {
 // the folder's first report) to cur, or ok=false with why it stays quiet
 // ("" when the mode simply does not show this change; otherwise a reason
 // worth logging: duplicate or rate-limited).
-func (p *notifyPolicy) decide(mode NotificationMode, folder, name string, prev *daemonlink.Status, cur daemonlink.Status) (n notice, ok bool, suppressed string) {
+func (p *notifyPolicy) decide(mode NotificationMode, folder, name string, prev *protocol.StatusParams, cur protocol.StatusParams) (n notice, ok bool, suppressed string) {
 	if !worthShowing(mode, prev, cur) {
 		return notice{}, false, ""
 	}
@@ -104,7 +96,7 @@ func (p *notifyPolicy) decide(mode NotificationMode, folder, name string, prev *
 	b.take(now)
 	p.global.take(now)
 	recent[key] = now
-	return notice{Type: messageType(cur.State), Message: noticeText(name, prev, cur)}, true, ""
+	return notice{Type: messageType(cur.Health), Message: noticeText(name, prev, cur)}, true, ""
 }
 
 // forget drops a removed folder's history.
@@ -113,55 +105,58 @@ func (p *notifyPolicy) forget(folder string) {
 	delete(p.shown, folder)
 }
 
-// worthShowing is the notifications setting:
+// worthShowing is the notifications setting, judged on the server's
+// health verdict:
 //   - off: nothing;
-//   - errors: entering a broken state (denied, invalid-pidfile, unhealthy,
+//   - errors: entering health error (denied, invalid-pidfile, unhealthy,
 //     unreachable), the initial report included; a daemon lost while in use
-//     (ready → stopped, anything → stale after the first report). A folder
-//     that is simply stopped or stale when the editor opens is normal
-//     (heddle works without its daemon; `agent stop` leaves stale files) and
-//     stays quiet;
+//     when nothing else answers the queries (ready → stopped with health
+//     warning; anything → stale after the first report). A folder that is
+//     simply stopped or stale when the editor opens is normal (heddle works
+//     without its daemon; `agent stop` leaves stale files) and stays quiet,
+//     and so does a daemon stopping while the heddle CLI answers;
 //   - transitions: every change of state, and a ready daemon's pid change
 //     (a restart), but never the initial report of a folder that is
 //     stopped, stale or no-repo.
-func worthShowing(mode NotificationMode, prev *daemonlink.Status, cur daemonlink.Status) bool {
+func worthShowing(mode NotificationMode, prev *protocol.StatusParams, cur protocol.StatusParams) bool {
+	stopped, stale := string(daemonlink.StateStopped), string(daemonlink.StateStale)
 	switch mode {
 	case NotifyErrors:
 		if prev == nil {
-			return brokenStates[cur.State]
+			return cur.Health == protocol.HealthError
 		}
 		if prev.State == cur.State {
 			return false
 		}
-		return brokenStates[cur.State] || cur.State == daemonlink.StateStale ||
-			(prev.State == daemonlink.StateReady && cur.State == daemonlink.StateStopped)
+		return cur.Health == protocol.HealthError || cur.State == stale ||
+			(prev.State == string(daemonlink.StateReady) && cur.State == stopped && cur.Health != protocol.HealthOK)
 	case NotifyTransitions:
 		if prev == nil {
-			return cur.State != daemonlink.StateStopped && cur.State != daemonlink.StateStale &&
-				cur.State != daemonlink.StateNoRepo
+			return cur.State != stopped && cur.State != stale && cur.State != string(daemonlink.StateNoRepo)
 		}
 		if prev.State != cur.State {
 			return true
 		}
-		return cur.State == daemonlink.StateReady && prev.PID != cur.PID
+		return cur.State == string(daemonlink.StateReady) && prev.PID != cur.PID
 	default:
 		return false
 	}
 }
 
-func messageType(s daemonlink.State) protocol.MessageType {
-	switch {
-	case brokenStates[s]:
-		return protocol.MessageTypeError
-	case s == daemonlink.StateReady || s == daemonlink.StateNoRepo:
-		return protocol.MessageTypeInfo
+// messageType is the message's severity: the folder's health.
+func messageType(h protocol.Health) lsproto.MessageType {
+	switch h {
+	case protocol.HealthError:
+		return lsproto.MessageTypeError
+	case protocol.HealthWarning:
+		return lsproto.MessageTypeWarning
 	default:
-		return protocol.MessageTypeWarning
+		return lsproto.MessageTypeInfo
 	}
 }
 
 // noticeText is one line the user can act on: folder, what happened, what to do.
-func noticeText(name string, prev *daemonlink.Status, cur daemonlink.Status) string {
+func noticeText(name string, prev *protocol.StatusParams, cur protocol.StatusParams) string {
 	msg := fmt.Sprintf("heddle (%s): %s", name, cur.Message)
 	if cur.Message == "" {
 		msg = fmt.Sprintf("heddle (%s): daemon %s", name, cur.State)

@@ -3,8 +3,8 @@
 // Package lsp is heddle-ls's Language Server: for each workspace folder it
 // reports the heddle daemon's status (heddle/status, experimental/
 // serverStatus, window/showMessage) and answers read-only commands. It is a
-// thin layer over daemonlink, which knows nothing of LSP; wire.go maps
-// between the two.
+// thin layer over package folder, which composes each folder's status from
+// its sources; the contract's shapes are in lsp/protocol.
 package lsp
 
 import (
@@ -18,8 +18,10 @@ import (
 
 	"go.lsp.dev/jsonrpc2"
 
-	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/folder"
+	"github.com/heddle-ls/heddle-ls/internal/mailbox"
 	"github.com/heddle-ls/heddle-ls/internal/procwatch"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // ErrNoShutdown is returned by Serve when the client sent exit, or closed
@@ -44,18 +46,33 @@ const (
 	phaseShutdown                  // shutdown answered; only exit is honoured
 )
 
+func (p phase) String() string {
+	switch p {
+	case phaseNew:
+		return "new"
+	case phaseInitializing:
+		return "initializing"
+	case phaseRunning:
+		return "running"
+	case phaseShutdown:
+		return "shutdown"
+	}
+	return fmt.Sprintf("phase(%d)", int(p))
+}
+
 // Server is one LSP session. Ownership: mu guards every field below it;
 // the status loop goroutine (status.go) alone sends heddle/status and owns
 // the notification policy; each executeCommand runs in its own goroutine.
+// Each folder's View composes its status and hands it to the one queue.
 type Server struct {
 	opts Options
 	log  *slog.Logger
 
 	conn   jsonrpc2.Conn
-	ctx    context.Context    // lives as long as Serve; replies and notifications use it
-	end    context.CancelFunc // ends Serve: the editor's process exited
-	events *eventQueue
-	policy *notifyPolicy // status loop only
+	ctx    context.Context     // lives as long as Serve; replies and notifications use it
+	end    context.CancelFunc  // ends Serve: the editor's process exited
+	events *mailbox.Box[event] // the one queue: a view's publisher never blocks, the client may be slow
+	policy *notifyPolicy       // status loop only
 
 	mu       sync.Mutex
 	phase    phase
@@ -63,12 +80,12 @@ type Server struct {
 	shutdown bool
 	client   clientInfo
 	settings Settings
-	tracker  *daemonlink.Tracker
-	folders  map[string]*folder // by folder URI as the client sent it
-	order    []string           // folder URIs, in the order they were added
-	inflight map[string]context.CancelFunc
-	agg      *ServerStatusParams // last experimental/serverStatus sent
-	editor   *procwatch.Watch    // the editor's process, from initialize's processId
+	sources  *folder.Sources               // nil before initialize
+	folders  map[string]*folder.View       // by folder URI as the client sent it
+	order    []string                      // folder URIs, in the order they were added
+	inflight map[string]context.CancelFunc // by request id
+	agg      *protocol.ServerStatusParams  // last experimental/serverStatus sent
+	editor   *procwatch.Watch              // the editor's process, from initialize's processId
 
 	requests sync.WaitGroup // executeCommand and other background work
 }
@@ -89,10 +106,10 @@ func NewServer(opts Options) *Server {
 	return &Server{
 		opts:     opts,
 		log:      log,
-		events:   newEventQueue(),
+		events:   mailbox.New[event](),
 		policy:   newNotifyPolicy(opts.Now),
 		settings: DefaultSettings(),
-		folders:  map[string]*folder{},
+		folders:  map[string]*folder.View{},
 		inflight: map[string]context.CancelFunc{},
 	}
 }
@@ -131,12 +148,16 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	s.requests.Wait()
 	<-loopDone
 	s.mu.Lock()
-	tracker, shutdown, exited, editor := s.tracker, s.shutdown, s.exited, s.editor
+	sources, shutdown, exited, editor := s.sources, s.shutdown, s.exited, s.editor
+	views := s.folders
 	s.mu.Unlock()
 	editor.Stop()
-	if tracker != nil {
-		if err := tracker.Close(); err != nil {
-			s.log.Warn("close tracker", "err", err)
+	for _, v := range views {
+		v.Close()
+	}
+	if sources != nil {
+		if err := sources.Close(); err != nil {
+			s.log.Warn("close sources", "err", err)
 		}
 	}
 

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // MaxMessageBytes caps one message body. A client that announces more is
@@ -150,13 +152,13 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 		sawHeader = true
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			problem = fmt.Sprintf("invalid header line %q", truncate(line, 80))
+			problem = fmt.Sprintf("invalid header line %q", clip.String(line, 80))
 			continue
 		}
 		if strings.EqualFold(strings.TrimSpace(name), jsonrpc2.HdrContentLength) {
 			v, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 			if err != nil || v <= 0 {
-				problem = fmt.Sprintf("invalid Content-Length %q", truncate(value, 40))
+				problem = fmt.Sprintf("invalid Content-Length %q", clip.String(value, 40))
 				length = -1
 				continue
 			}
@@ -350,11 +352,4 @@ func indexFold(s, substr string) int {
 		}
 	}
 	return -1
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates daemonlink/heddlev1 from proto/heddle/v1/*.proto.
+# Regenerates daemonlink/heddlev1 from proto/heddle/v1/*.proto and
+# daemonlink/heddleapiv1alpha1 from proto/heddle/api/v1alpha1/*.proto.
 #
 # protoc comes from Debian's protobuf-compiler (3.21.12 on Debian 12); the two
 # Go plugins are pinned as `tool` dependencies in go.mod, so the output is the
@@ -14,12 +15,16 @@ trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
 go build -o "$bin/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
 
-out=daemonlink/heddlev1
-rm -f "$out"/*.pb.go
-mkdir -p "$out"
-protoc -I proto \
-  --plugin=protoc-gen-go="$bin/protoc-gen-go" \
-  --plugin=protoc-gen-go-grpc="$bin/protoc-gen-go-grpc" \
-  --go_out=. --go_opt=module=github.com/heddle-ls/heddle-ls \
-  --go-grpc_out=. --go-grpc_opt=module=github.com/heddle-ls/heddle-ls \
-  proto/heddle/v1/*.proto
+# gen OUT_DIR PROTO_DIR: one Go package per proto package.
+gen() {
+  rm -f "$1"/*.pb.go
+  mkdir -p "$1"
+  protoc -I proto \
+    --plugin=protoc-gen-go="$bin/protoc-gen-go" \
+    --plugin=protoc-gen-go-grpc="$bin/protoc-gen-go-grpc" \
+    --go_out=. --go_opt=module=github.com/heddle-ls/heddle-ls \
+    --go-grpc_out=. --go-grpc_opt=module=github.com/heddle-ls/heddle-ls \
+    "$2"/*.proto
+}
+gen daemonlink/heddlev1 proto/heddle/v1
+gen daemonlink/heddleapiv1alpha1 proto/heddle/api/v1alpha1

@@ -8,26 +8,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
+	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/folder"
+	"github.com/heddle-ls/heddle-ls/heddlecli"
+	"github.com/heddle-ls/heddle-ls/internal/mailbox"
 	"github.com/heddle-ls/heddle-ls/internal/render"
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
-// target is one PATH argument and what Discover made of it.
+// target is one PATH argument and its folder view.
 type target struct {
-	path   string // absolute
-	repo   daemonlink.Repo
-	noRepo *daemonlink.Status
+	path string // absolute
+	view *folder.View
 }
 
 // resolveTargets makes paths absolute (default: the current directory) and
-// discovers their repositories.
-func resolveTargets(paths []string) ([]target, error) {
+// opens a view of each on src (nil: views for one-shot looks only).
+func resolveTargets(paths []string, src *folder.Sources) ([]target, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -37,50 +38,45 @@ func resolveTargets(paths []string) ([]target, error) {
 		if err != nil {
 			return nil, fmt.Errorf("path %q: %w", p, err)
 		}
-		t := target{path: abs}
-		repo, err := daemonlink.Discover(abs)
-		if err != nil {
-			st := daemonlink.NoRepoStatus(abs, err)
-			t.noRepo = &st
-		} else {
-			t.repo = repo
-		}
-		out = append(out, t)
+		out = append(out, target{path: abs, view: folder.New(src, protocol.PathToURI(abs), "")})
 	}
 	return out, nil
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("status", stderr, "[--json|--short] [PATH...]",
+		"One cold probe per path. Exit 0 if every path is ready, 1 if any is not, 2 on usage error.")
 	asJSON := fs.Bool("json", false, "print a JSON array of status objects (the heddle/status shape)")
 	short := fs.Bool("short", false, "print only the state word per path (for prompts and status bars)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: heddle-ls status [--json|--short] [PATH...]\n\nOne cold probe per path. Exit 0 if every path is ready, 1 if any is not, 2 on usage error.")
-		fs.PrintDefaults()
-	}
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return usageError(stderr, fs, err)
 	}
-	targets, err := resolveTargets(paths)
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
+	targets, err := resolveTargets(paths, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls status: %v\n", err)
 		return exitUsage
 	}
-	statuses := probeAll(ctx, targets)
-	code := exitOK
-	wire := make([]lsp.StatusParams, len(targets))
+	views := make([]*folder.View, len(targets))
 	for i, t := range targets {
-		if statuses[i].State != daemonlink.StateReady {
+		views[i] = t.view
+	}
+	cli := heddlecli.NewRunner(heddlecli.Options{Setting: cfg.HeddlePath, Timeout: cfg.Daemon.QueryTimeout}, nil)
+	statuses := folder.Probe(ctx, views, cfg.Daemon, cli)
+	code := exitOK
+	for _, st := range statuses {
+		if st.State != string(daemonlink.StateReady) {
 			code = exitNotReady
 		}
-		wire[i] = lsp.WireStatus(lsp.PathToURI(t.path), statuses[i])
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(wire); err != nil {
+		if err := enc.Encode(statuses); err != nil {
 			fmt.Fprintf(stderr, "heddle-ls status: %v\n", err)
 			return exitNotReady
 		}
@@ -96,161 +92,126 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return code
 }
 
-// probeAll probes every target's heddle dir once, concurrently; targets in
-// one repository share the probe.
-func probeAll(ctx context.Context, targets []target) []daemonlink.Status {
-	opts := daemonlink.Options{}.WithDefaults()
-	byDir := map[string]*daemonlink.Status{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, t := range targets {
-		if t.noRepo != nil {
-			continue
-		}
-		if _, ok := byDir[t.repo.HeddleDir]; ok {
-			continue
-		}
-		byDir[t.repo.HeddleDir] = nil
-		wg.Add(1)
-		go func(dir string) {
-			defer wg.Done()
-			st := daemonlink.Probe(ctx, dir, opts).Status
-			mu.Lock()
-			byDir[dir] = &st
-			mu.Unlock()
-		}(t.repo.HeddleDir)
-	}
-	wg.Wait()
-	out := make([]daemonlink.Status, len(targets))
-	for i, t := range targets {
-		if t.noRepo != nil {
-			out[i] = *t.noRepo
-			continue
-		}
-		out[i] = *byDir[t.repo.HeddleDir]
-		out[i].Root = t.repo.Root
-	}
-	return out
-}
-
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("watch", stderr, "[--json] [--operations] [--exit-with-pid PID] [PATH...]",
+		"Print each path's status, then one line per change, until interrupted.")
 	asJSON := fs.Bool("json", false, "print NDJSON: one status object per line")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: heddle-ls watch [--json] [PATH...]\n\nPrint each path's status, then one line per change, until interrupted.")
-		fs.PrintDefaults()
-	}
+	withOps := fs.Bool("operations", false, "also print a line per operation-log publication (with --json: the heddle/operationsChanged params)")
+	var exitWith exitWithPID
+	fs.Var(&exitWith, "exit-with-pid", "end when process `PID` exits (the shell or tmux server the watch serves); exit 2 if there is no such process")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return usageError(stderr, fs, err)
 	}
-	targets, err := resolveTargets(paths)
-	if err != nil {
-		fmt.Fprintf(stderr, "heddle-ls watch: %v\n", err)
-		return exitUsage
+	if ctx, err = exitWith.until(ctx, stderr); err != nil {
+		return usageError(stderr, fs, err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := untilStdoutGone(ctx, stdout)
 	defer cancel()
-
-	// The tracker's onChange must not block: it only queues.
-	changes := newStatusQueue()
-	tracker, err := daemonlink.NewTracker(daemonlink.Options{}, log, changes.push)
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
+	src, err := openSources(stderr, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls watch: %v\n", err)
 		return exitNotReady
 	}
-	defer tracker.Close()
-
-	w := &watchPrinter{out: stdout, json: *asJSON, last: map[string]daemonlink.Status{}}
+	defer src.Close()
+	targets, err := resolveTargets(paths, src)
+	if err != nil {
+		fmt.Fprintf(stderr, "heddle-ls watch: %v\n", err)
+		return exitUsage
+	}
+	type change struct {
+		path string
+		st   *protocol.StatusParams            // a status, or
+		ops  *protocol.OperationsChangedParams // an oplog publication
+	}
+	// A view's publisher must not block: it only queues; this goroutine prints.
+	changes := mailbox.New[change]()
 	for _, t := range targets {
-		if t.noRepo != nil {
-			if err := w.print(t, *t.noRepo); err != nil {
-				return exitOK // stdout closed: nobody is listening
-			}
-			continue
+		defer t.view.Close()
+		h := folder.Handlers{Status: func(_ *protocol.StatusParams, st protocol.StatusParams) {
+			changes.Put(change{path: t.path, st: &st})
+		}}
+		if *withOps {
+			h.Operations = func(p protocol.OperationsChangedParams) { changes.Put(change{path: t.path, ops: &p}) }
 		}
-		// A known dir's status goes through the queue too, so it is printed
-		// in order with the changes the tracker queued before it.
-		if st, known := tracker.Track(t.repo.HeddleDir); known {
-			changes.push(st)
-		}
+		t.view.Start(h)
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return exitOK
-		case <-changes.wake:
+		case <-changes.Wake():
 		}
-		for _, st := range changes.drain() {
-			for _, t := range targets {
-				if t.noRepo == nil && t.repo.HeddleDir == st.HeddleDir {
-					if err := w.print(t, st); err != nil {
-						return exitOK
-					}
-				}
+		for _, c := range changes.Take() {
+			var err error
+			if c.st != nil {
+				err = printWatched(stdout, *asJSON, c.path, *c.st)
+			} else {
+				err = printOperations(stdout, *asJSON, c.path, *c.ops)
+			}
+			if err != nil {
+				return exitOK // stdout closed: nobody is listening
 			}
 		}
 	}
 }
 
-// watchPrinter prints a path's status when it differs from the last printed.
-type watchPrinter struct {
-	out  io.Writer
-	json bool
-	last map[string]daemonlink.Status
+// printWatched prints one status line (or NDJSON object) of the watch verb.
+func printWatched(out io.Writer, asJSON bool, path string, st protocol.StatusParams) error {
+	return printLine(out, asJSON, st, render.StatusLine(path, st))
 }
 
-func (w *watchPrinter) print(t target, st daemonlink.Status) error {
-	if t.noRepo == nil {
-		st.Root = t.repo.Root
+// printOperations prints one oplog publication of the watch verb.
+func printOperations(out io.Writer, asJSON bool, path string, p protocol.OperationsChangedParams) error {
+	text := fmt.Sprintf("%-15s  %s  the operation log changed", "operations", path)
+	if p.HeadID != nil {
+		text += fmt.Sprintf(" (head %d)", *p.HeadID)
 	}
-	if prev, ok := w.last[t.path]; ok && prev.Same(st) {
-		return nil
-	}
-	w.last[t.path] = st
+	return printLine(out, asJSON, p, text)
+}
+
+// printLine prints v as one NDJSON line, or text after the time of day.
+func printLine(out io.Writer, asJSON bool, v any, text string) error {
 	var err error
-	if w.json {
+	if asJSON {
 		var b []byte
-		b, err = json.Marshal(lsp.WireStatus(lsp.PathToURI(t.path), st))
+		b, err = json.Marshal(v)
 		if err == nil {
-			_, err = fmt.Fprintf(w.out, "%s\n", b)
+			_, err = fmt.Fprintf(out, "%s\n", b)
 		}
 	} else {
-		_, err = fmt.Fprintf(w.out, "%s  %s\n", st.Since.UTC().Format("15:04:05.000"), render.StatusLine(t.path, st))
+		_, err = fmt.Fprintf(out, "%s  %s\n", time.Now().UTC().Format("15:04:05.000"), text)
 	}
-	if f, ok := w.out.(*os.File); ok && err == nil {
+	if f, ok := out.(*os.File); ok && err == nil {
 		_ = f.Sync() // best effort: pipes ignore it, files get the line now
 	}
 	return err
 }
 
-// statusQueue is an unbounded queue of statuses with a wake-up channel.
-type statusQueue struct {
-	mu    sync.Mutex
-	items []daemonlink.Status
-	wake  chan struct{}
-}
-
-func newStatusQueue() *statusQueue { return &statusQueue{wake: make(chan struct{}, 1)} }
-
-func (q *statusQueue) push(st daemonlink.Status) {
-	q.mu.Lock()
-	q.items = append(q.items, st)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+// newFlagSet is the preamble every verb shares: its name, its usage line
+// and what it does, and the flag naming the heddle CLI (heddlePath).
+func newFlagSet(verb string, stderr io.Writer, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: heddle-ls %s %s\n\n%s\n", verb, synopsis, about)
+		fs.PrintDefaults()
 	}
+	fs.String("heddle", "", `the heddle CLI queries fall through to: "" = heddle on PATH, "off" = never, else an absolute path`)
+	return fs
 }
 
-func (q *statusQueue) drain() []daemonlink.Status {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	items := q.items
-	q.items = nil
-	return items
+// sourcesConfig is the sources' configuration from a verb's flags.
+func sourcesConfig(fs *flag.FlagSet) (folder.Config, error) {
+	path := fs.Lookup("heddle").Value.String()
+	if path != "" && path != "off" && !filepath.IsAbs(path) {
+		return folder.Config{}, fmt.Errorf(`--heddle: want "off" or an absolute path, got %q`, path)
+	}
+	return folder.Config{Daemon: daemonlink.Options{}.WithDefaults(), HeddlePath: path}, nil
 }
 
 // parseInterleaved parses flags that may come before, between or after

@@ -14,6 +14,14 @@
 // "heddle-sim: already running (pid N)" and exits 1; bad flags exit 2.
 //
 // Example: heddle-sim --repo /tmp/r --ops 500 --health serving
+//
+// heddle-sim mountd stands in for the mount daemon instead (see mountd.go).
+//
+// heddle-sim is also a heddle-compatible CLI and an oplog writer (cli.go):
+//
+//	heddle-sim cli ARGS…        heddle's read verbs (also when invoked as "heddle")
+//	heddle-sim append --repo DIR [--count N] …   append operations, published as heddle does
+//	heddle-sim record --repo DIR [--seed S] [--ops N]   set the log the CLI and daemon share
 package main
 
 import (
@@ -23,6 +31,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -52,7 +61,28 @@ type config struct {
 func (c *config) has(fault string) bool { return slices.Contains(c.faults, fault) }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(dispatch(os.Args))
+}
+
+// dispatch picks the program: the heddle CLI when invoked as "heddle", a
+// subcommand, or else the daemon.
+func dispatch(argv []string) int {
+	if filepath.Base(argv[0]) == "heddle" {
+		return runCLI(argv[1:])
+	}
+	if len(argv) > 1 {
+		switch argv[1] {
+		case "cli":
+			return runCLI(argv[2:])
+		case "append":
+			return runAppend(argv[2:], os.Stdout, os.Stderr)
+		case "record":
+			return runRecord(argv[2:], os.Stderr)
+		case "mountd":
+			return runMountd(argv[2:], os.Stdin, os.Stdout, os.Stderr)
+		}
+	}
+	return run(argv[1:], os.Stderr)
 }
 
 func run(args []string, stderr io.Writer) int {

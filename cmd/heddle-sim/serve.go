@@ -42,6 +42,12 @@ func serve(cfg *config, stderr io.Writer, log *slog.Logger) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "heddle-sim: pidfile at %s\n", pidfile)
+	// The log this daemon serves becomes the repository's, so heddle-sim's
+	// CLI answers from it too (and appended operations reach both).
+	if err := sim.WriteRecord(heddleDir, sim.LogRecord{Seed: cfg.server.Seed, Ops: cfg.server.Ops}); err != nil {
+		return errors.Join(err, sim.RemoveFiles(pidfile))
+	}
+	cfg.server.HeddleDir = heddleDir
 
 	if cfg.has("pidfile-only") {
 		fmt.Fprintf(stderr, "heddle-sim: ready (pid %d)\n", os.Getpid())

@@ -48,7 +48,8 @@ func Start(pid int, exited func()) (*Watch, error) {
 	return w, nil
 }
 
-// Stop ends the watch; exited will not be called afterwards.
+// Stop ends the watch: exited is not called after Stop returns, unless a
+// call was already under way (the process exited as Stop was called).
 func (w *Watch) Stop() {
 	if w == nil {
 		return

@@ -6,7 +6,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
 )
 
-// Signal-health window bounds (facts §5): 0 means the default, and no
+// Signal-health window bounds (as heddle's daemon has them): 0 means the default, and no
 // request may look further back than the cap.
 const (
 	DefaultHealthWindow uint32 = 200

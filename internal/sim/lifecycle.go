@@ -130,7 +130,7 @@ func (e *AlreadyRunningError) Error() string { return fmt.Sprintf("already runni
 
 // LooksLikeHeddle reports whether pid is alive and its executable's base
 // name or its command name contains "heddle" (heddle v0.2.0's identity
-// check, widened to the command name as DESIGN.md describes).
+// check, widened to the command name: see daemonlink/process.go).
 func LooksLikeHeddle(pid int) bool {
 	if unix.Kill(pid, 0) != nil {
 		return false

@@ -7,7 +7,7 @@ import (
 )
 
 // FilterOperations answers a QueryOperations request over ops (ascending by
-// seq) exactly as heddle v0.2.0's operation index does (facts §5):
+// seq) exactly as heddle v0.2.0's operation index does:
 // repo_path is ignored; actor, thread are exact matches; symbol and
 // signal_kind must be among the hit's lists; verbs is any-of; since/until are
 // inclusive and 0 means unset; an empty verbs list with

@@ -20,7 +20,7 @@ const (
 )
 
 // DefaultVerbs apply when a query has include_checkpoints=false and no verbs
-// (facts §5).
+// (heddle v0.2.0's defaults).
 var DefaultVerbs = []string{
 	"snapshot", "goto", "thread_create", "thread_delete", "thread_update", "fork",
 	"collapse", "marker_create", "marker_delete", "transaction_abort",

@@ -34,10 +34,14 @@ type Options struct {
 	// then ignored): for in-process tests that need a hand-made log. It
 	// must be sorted by ascending seq and must not be modified afterwards.
 	Operations []*heddlev1.OperationHit
-	Slow       time.Duration // every heddle.v1 RPC waits this long first
-	NoV1       bool          // register no heddle.v1 service (a v1alpha1-only daemon)
-	Health     HealthMode
-	Logger     *slog.Logger // nil: slog.Default()
+	// HeddleDir, when set (and Operations is nil), makes the log the
+	// repository's: Seed and Ops as recorded there (WriteRecord), plus the
+	// operations appended to its oplog, served as soon as they are published.
+	HeddleDir string
+	Slow      time.Duration // every heddle.v1 and heddle.api RPC waits this long first
+	NoV1      bool          // no heddle.v1 service: a v1alpha1-only daemon (v0.10.3)
+	Health    HealthMode
+	Logger    *slog.Logger // nil: slog.Default()
 }
 
 // DefaultOptions are heddle-sim's defaults: seed 1, 120 operations.
@@ -49,7 +53,8 @@ func DefaultOptions() Options { return Options{Seed: 1, Ops: 120} }
 type Server struct {
 	opts   Options
 	log    *slog.Logger
-	ops    []*heddlev1.OperationHit // immutable after New
+	ops    []*heddlev1.OperationHit // immutable after New; nil when live is set
+	live   *liveLog                 // the repository's log, when Options.HeddleDir is set
 	health *health.Server           // nil unless Health is serving/not-serving
 	hooks  *hookRegistry
 	txs    *transactions
@@ -61,16 +66,19 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	ops := opts.Operations
-	if ops == nil {
-		ops = SeedOperations(opts.Seed, opts.Ops)
-	}
 	s := &Server{
 		opts:  opts,
 		log:   log,
-		ops:   ops,
+		ops:   opts.Operations,
 		hooks: newHookRegistry(SeedHooks()),
 		txs:   newTransactions(),
+	}
+	switch {
+	case s.ops != nil:
+	case opts.HeddleDir != "":
+		s.live = newLiveLog(opts.HeddleDir, LogRecord{Seed: opts.Seed, Ops: opts.Ops}, log)
+	default:
+		s.ops = SeedOperations(opts.Seed, opts.Ops)
 	}
 	switch opts.Health {
 	case HealthServing, HealthNotServing:
@@ -101,6 +109,7 @@ func (s *Server) Register(g *grpc.Server) {
 		healthpb.RegisterHealthServer(g, hangingHealth{})
 	}
 	if s.opts.NoV1 {
+		registerV1Alpha1(g, s)
 		return
 	}
 	heddlev1.RegisterOperationLogQueryServiceServer(g, &opLogService{s: s})
@@ -130,6 +139,14 @@ func (s *Server) ToggleHealth() (healthpb.HealthCheckResponse_ServingStatus, boo
 	return next, true
 }
 
+// operations is the current log, ascending by seq; callers must not modify it.
+func (s *Server) operations() []*heddlev1.OperationHit {
+	if s.live != nil {
+		return s.live.operations()
+	}
+	return s.ops
+}
+
 // Shutdown ends Health Watch streams (NOT_SERVING is their last message), so
 // a graceful stop is not held up by them.
 func (s *Server) Shutdown() {
@@ -140,7 +157,7 @@ func (s *Server) Shutdown() {
 
 // delay waits the --slow duration, or until the client gives up.
 func (s *Server) delay(ctx context.Context, method string) error {
-	if s.opts.Slow <= 0 || !strings.HasPrefix(method, "/heddle.v1.") {
+	if s.opts.Slow <= 0 || !strings.HasPrefix(method, "/heddle.") {
 		return nil
 	}
 	t := time.NewTimer(s.opts.Slow)

@@ -24,7 +24,7 @@ type opLogService struct {
 }
 
 func (o *opLogService) QueryOperations(_ context.Context, req *heddlev1.QueryOperationsRequest) (*heddlev1.QueryOperationsResponse, error) {
-	return &heddlev1.QueryOperationsResponse{Hits: FilterOperations(o.s.ops, req)}, nil
+	return &heddlev1.QueryOperationsResponse{Hits: FilterOperations(o.s.operations(), req)}, nil
 }
 
 // StreamOperations sends the same result set as QueryOperations, then EOF:
@@ -34,7 +34,7 @@ func (o *opLogService) StreamOperations(req *heddlev1.StreamOperationsRequest, s
 	if q == nil {
 		q = &heddlev1.QueryOperationsRequest{}
 	}
-	for _, hit := range FilterOperations(o.s.ops, q) {
+	for _, hit := range FilterOperations(o.s.operations(), q) {
 		if err := stream.Send(hit); err != nil {
 			return fmt.Errorf("send operation %d: %w", hit.GetSeq(), err)
 		}
@@ -48,7 +48,7 @@ type signalService struct {
 }
 
 func (g *signalService) GetRepoSignalHealth(_ context.Context, req *heddlev1.GetRepoSignalHealthRequest) (*heddlev1.RepoSignalHealthReport, error) {
-	return SignalHealth(g.s.ops, req.GetWindowStates()), nil
+	return SignalHealth(g.s.operations(), req.GetWindowStates()), nil
 }
 
 // ComputeStateSignals knows of no stored signals; heddle answers such a
@@ -207,8 +207,8 @@ func (t *transactionService) CommitTransaction(_ context.Context, req *heddlev1.
 		return nil, err
 	}
 	var base []byte
-	if n := len(t.s.ops); n > 0 {
-		base = t.s.ops[n-1].GetChangeId()
+	if ops := t.s.operations(); len(ops) > 0 {
+		base = ops[len(ops)-1].GetChangeId()
 	}
 	return &heddlev1.CommitTransactionResponse{StateId: base}, nil
 }

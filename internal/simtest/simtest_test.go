@@ -11,7 +11,7 @@ import (
 func TestMain(m *testing.M) { Main(m) }
 
 // Start's promise: once it returns, the socket accepts connections at once
-// (DESIGN.md: right after bind, a connect can still be refused).
+// (right after bind, a connect can still be refused: see daemonlink/policy.go).
 func TestStart_ReadyMeansConnectable(t *testing.T) {
 	for range 10 {
 		d := Start(t, NewRepo(t))

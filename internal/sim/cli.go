@@ -1,0 +1,585 @@
+package sim
+
+// heddle-sim's heddle CLI: the read verbs heddle-ls runs (`--version`,
+// `query`, `review health`, `hook list`, `hook events`), answering with the
+// JSON shapes, key order, ordering, exit codes and stderr envelope of a
+// chosen heddle release (heddle-cli-facts §3), over the repository's log
+// (oplog.go) — the one heddle-sim's daemon serves.
+//
+// The environment steers it (a wrapper script can bake these in):
+//
+//	HEDDLE_SIM_VERSION    the release to act as (CLIVersions; default DefaultCLIVersion)
+//	HEDDLE_SIM_CLI_LOG    append one JSON line per invocation: {"argv":[…],"cwd":"…","pid":N}
+//	HEDDLE_SIM_CLI_FAULT  misbehave (CLIFaults)
+//	HEDDLE_SIM_CLI_PIDS   with fault hang-tree: append each process's pid, one a line
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultCLIVersion is the release heddle-sim's CLI acts as by default.
+const DefaultCLIVersion = "0.13.0"
+
+// CLIVersions are the releases heddle-sim's CLI can act as: those whose
+// JSON contract the facts describe (v0.10.1 and later).
+var CLIVersions = []string{"0.10.1", "0.10.3", "0.11.0", "0.12.0", "0.13.0", "0.14.0"}
+
+// CLIFaults are the values of HEDDLE_SIM_CLI_FAULT:
+//
+//	hang          block until killed, before writing anything
+//	hang-tree     start a child, which starts a grandchild; all three block
+//	              until killed (each appends its pid to HEDDLE_SIM_CLI_PIDS)
+//	slow=DUR      wait DUR, then answer normally
+//	huge          write an endless JSON answer to stdout
+//	garbage       exit 0 with stdout that is not JSON
+//	exit=CODE[:KIND]  fail with CODE and an envelope of KIND (default runtime_error),
+//	              after two plain log lines on stderr, as heddle's logging writes them
+//	lock          fail as a held repository lock does (75; 74 at v0.10.1)
+var CLIFaults = []string{"hang", "hang-tree", "slow=DUR", "huge", "garbage", "exit=CODE[:KIND]", "lock"}
+
+// Exit codes (heddle's sysexits-style table).
+const (
+	exitOK       = 0
+	exitUsage    = 64
+	exitDataErr  = 65
+	exitIoErr    = 74
+	exitTempFail = 75
+	exitConfig   = 78
+	// exitSimMisuse is heddle-sim's own: heddle never exits 2 on purpose,
+	// so a misconfigured simulation cannot pass for a heddle answer.
+	exitSimMisuse = 2
+)
+
+// cliProfile is what differs between releases.
+type cliProfile struct {
+	version string
+	// idField is the hit's id key: change_id (hd-, 16 bytes) up to v0.10.1,
+	// state_id (hs-, 32 bytes) from v0.10.3.
+	idField         string
+	oplog           OplogFormat
+	repoFormat      int  // SUPPORTED_REPO_FORMAT
+	unorderedHealth bool // v0.10.1 emits signal entries in HashMap order
+	canonicalVerbs  bool // v0.13.0+: capture→snapshot, case-insensitive, unknown verb is an error
+	cloneIntent     bool // v0.13.0+: resumes an interrupted hosted clone first
+	lockTempFail    bool // v0.10.3+: a held lock exits 75 (v0.10.1: 74)
+}
+
+func profileFor(version string) (cliProfile, error) {
+	if !slices.Contains(CLIVersions, version) {
+		return cliProfile{}, fmt.Errorf("heddle-sim cannot act as heddle %q (known: %s)", version, strings.Join(CLIVersions, ", "))
+	}
+	p := cliProfile{version: version, idField: "state_id", oplog: OplogV5, repoFormat: 4,
+		canonicalVerbs: true, cloneIntent: true, lockTempFail: true}
+	older := func(v string) bool { return compareVersions(version, v) < 0 }
+	if older("0.13.0") {
+		p.repoFormat, p.canonicalVerbs, p.cloneIntent = 3, false, false
+	}
+	if older("0.12.0") {
+		p.oplog = OplogV4
+	}
+	if older("0.10.3") {
+		p.idField, p.repoFormat, p.unorderedHealth, p.lockTempFail = "change_id", 2, true, false
+		p.oplog.RecordSchema = 3
+	}
+	return p, nil
+}
+
+// OplogFormatFor is how heddle version publishes its oplog.
+func OplogFormatFor(version string) (OplogFormat, error) {
+	p, err := profileFor(version)
+	return p.oplog, err
+}
+
+// compareVersions orders "X.Y.Z" strings numerically.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x - y
+		}
+	}
+	return 0
+}
+
+// CLIEnv is what RunCLI takes from its process.
+type CLIEnv struct {
+	Version string // HEDDLE_SIM_VERSION ("" = DefaultCLIVersion)
+	Fault   string // HEDDLE_SIM_CLI_FAULT
+	Log     string // HEDDLE_SIM_CLI_LOG
+	Pids    string // HEDDLE_SIM_CLI_PIDS
+	Dir     string // working directory
+}
+
+// CLIEnvFromOS reads CLIEnv from the process environment.
+func CLIEnvFromOS() CLIEnv {
+	dir, _ := os.Getwd()
+	return CLIEnv{Version: os.Getenv("HEDDLE_SIM_VERSION"), Fault: os.Getenv("HEDDLE_SIM_CLI_FAULT"),
+		Log: os.Getenv("HEDDLE_SIM_CLI_LOG"), Pids: os.Getenv("HEDDLE_SIM_CLI_PIDS"), Dir: dir}
+}
+
+// RunCLI runs one heddle command line (args without argv[0]) and returns
+// its exit code.
+func RunCLI(args []string, env CLIEnv, stdout, stderr io.Writer) int {
+	if env.Log != "" {
+		if err := logInvocation(env, args); err != nil {
+			fmt.Fprintf(stderr, "heddle-sim: %v\n", err)
+			return exitSimMisuse
+		}
+	}
+	version := cmpOr(env.Version, DefaultCLIVersion)
+	prof, err := profileFor(version)
+	if err != nil {
+		fmt.Fprintf(stderr, "heddle-sim: HEDDLE_SIM_VERSION: %v\n", err)
+		return exitSimMisuse
+	}
+	c := &cliRun{prof: prof, env: env, stdout: stdout, stderr: stderr}
+	return c.run(args)
+}
+
+func logInvocation(env CLIEnv, args []string) error {
+	line, _ := json.Marshal(struct {
+		Argv []string `json:"argv"`
+		Cwd  string   `json:"cwd"`
+		Pid  int      `json:"pid"`
+	}{append([]string{"heddle"}, args...), env.Dir, os.Getpid()})
+	return appendLine(env.Log, line)
+}
+
+// appendLine appends line and a newline in one write (O_APPEND keeps
+// concurrent writers' lines whole).
+func appendLine(path string, line []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	_, err = f.Write(append(line, '\n'))
+	return errors.Join(err, f.Close())
+}
+
+// cliRun is one invocation.
+type cliRun struct {
+	prof   cliProfile
+	env    CLIEnv
+	stdout io.Writer
+	stderr io.Writer
+	// Global flags.
+	output string // text | json | json-compact
+	repo   string // -C / --repo
+	words  []string
+}
+
+func (c *cliRun) json() bool { return c.output == "json" || c.output == "json-compact" }
+
+func (c *cliRun) run(args []string) int {
+	// heddle answers --version before anything else, even in JSON mode
+	// and outside a repository.
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-V") {
+		fmt.Fprintf(c.stdout, "heddle %s\n", c.prof.version)
+		return exitOK
+	}
+	if err := c.parseGlobals(args); err != nil {
+		// A parse error is an envelope when the command line asks for
+		// JSON anywhere, even if it is the part that failed to parse.
+		c.output = "text"
+		for i, a := range args {
+			if a == "--output=json" || a == "--output" && i+1 < len(args) && args[i+1] == "json" {
+				c.output = "json"
+			}
+		}
+		return c.usage(err.Error())
+	}
+	if code, done := c.fault(); done {
+		return code
+	}
+	switch {
+	case len(c.words) == 0:
+		return c.usage("a subcommand is required")
+	case c.words[0] == "query":
+		return c.repoVerb(c.words[1:], c.query)
+	case len(c.words) >= 2 && c.words[0] == "review" && c.words[1] == "health":
+		return c.repoVerb(c.words[2:], c.reviewHealth)
+	case len(c.words) >= 2 && c.words[0] == "hook" && c.words[1] == "list":
+		return c.repoVerb(c.words[2:], c.hookList)
+	case len(c.words) >= 2 && c.words[0] == "hook" && c.words[1] == "events":
+		return c.repoVerb(c.words[2:], c.hookEvents)
+	}
+	return c.usage(fmt.Sprintf("unrecognized subcommand '%s' (heddle-sim's heddle implements only --version, query, review health, hook list and hook events)",
+		strings.Join(c.words, " ")))
+}
+
+// parseGlobals takes heddle's global flags out of args, wherever they are
+// (clap's global flags may follow the verb); what is left are the verb's
+// words and flags.
+func (c *cliRun) parseGlobals(args []string) error {
+	c.output = "text"
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(a, "=")
+		switch name {
+		case "--output", "-C", "--repo", "--op-id":
+			if !hasValue {
+				if i+1 >= len(args) {
+					return fmt.Errorf("a value is required for '%s <%s>' but none was supplied", name, strings.TrimLeft(name, "-"))
+				}
+				i++
+				value = args[i]
+			}
+			canonical := map[string]string{"-C": "--repo"}[name]
+			canonical = cmpOr(canonical, name)
+			if seen[canonical] {
+				return fmt.Errorf("the argument '%s' cannot be used multiple times", name)
+			}
+			seen[canonical] = true
+			switch name {
+			case "--output":
+				if !slices.Contains([]string{"text", "json", "json-compact"}, value) {
+					return fmt.Errorf("invalid value '%s' for '--output <OUTPUT>' [possible values: text, json, json-compact]", value)
+				}
+				c.output = value
+			case "-C", "--repo":
+				c.repo = value
+			}
+		case "--no-color", "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose":
+		case "--version", "-V":
+			return fmt.Errorf("unexpected argument '%s' found", a)
+		default:
+			c.words = append(c.words, a)
+		}
+	}
+	return nil
+}
+
+// usage is a command-line error: exit 64, as a parse_error envelope in JSON
+// mode (the global flags already read decide the mode).
+func (c *cliRun) usage(msg string) int {
+	if !c.json() {
+		fmt.Fprintf(c.stderr, "error: %s\n\nUsage: heddle [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n", msg)
+		return exitUsage
+	}
+	c.envelope(envelope{
+		Error:            "error: " + msg,
+		ExitCode:         exitUsage,
+		Hint:             "Run `heddle help --output json` to inspect the command surface.",
+		Kind:             "parse_error",
+		UnsafeCondition:  "the requested arguments do not match the registered command surface",
+		WouldChange:      "the command body was not executed, so no repository state could be changed",
+		Preserved:        "no command body was executed",
+		PrimaryCommand:   "heddle help --output json",
+		RecoveryCommands: []string{"heddle help --output json", "heddle help --output text"},
+	})
+	return exitUsage
+}
+
+// envelope is heddle's stderr error envelope, in heddle's key order.
+type envelope struct {
+	Error                   string   `json:"error"`
+	ExitCode                int      `json:"exit_code"`
+	Hint                    string   `json:"hint"`
+	Kind                    string   `json:"kind"`
+	UnsafeCondition         string   `json:"unsafe_condition"`
+	WouldChange             string   `json:"would_change"`
+	Preserved               string   `json:"preserved"`
+	PrimaryCommand          string   `json:"primary_command"`
+	PrimaryCommandTemplate  any      `json:"primary_command_template"`
+	RecoveryCommands        []string `json:"recovery_commands"`
+	RecoveryActionTemplates []any    `json:"recovery_action_templates"`
+}
+
+func (c *cliRun) envelope(e envelope) {
+	if e.RecoveryCommands == nil {
+		e.RecoveryCommands = []string{e.PrimaryCommand}
+	}
+	if e.RecoveryActionTemplates == nil {
+		e.RecoveryActionTemplates = []any{}
+	}
+	line, _ := json.Marshal(e)
+	fmt.Fprintf(c.stderr, "%s\n", line)
+}
+
+// fail reports a command failure: the envelope in JSON mode, heddle's
+// "Error:/Next:" lines otherwise.
+func (c *cliRun) fail(e envelope) int {
+	if c.json() {
+		c.envelope(e)
+	} else {
+		fmt.Fprintf(c.stderr, "Error: %s\nNext: %s\n", e.Error, e.PrimaryCommand)
+	}
+	return e.ExitCode
+}
+
+func runtimeError(code int, kind, msg string) envelope {
+	return envelope{Error: msg, ExitCode: code, Kind: kind,
+		Hint:            "Run `heddle status` or retry with `-v` for more context.",
+		UnsafeCondition: "the command failed before Heddle could classify a safer recovery path",
+		WouldChange:     "retrying may repeat the same failure until the underlying cause is fixed",
+		Preserved:       "no typed recovery advice was available; inspect the error before retrying",
+		PrimaryCommand:  "heddle status"}
+}
+
+// fault applies HEDDLE_SIM_CLI_FAULT; done means the run is over.
+func (c *cliRun) fault() (int, bool) {
+	name, arg, _ := strings.Cut(c.env.Fault, "=")
+	switch name {
+	case "":
+		return 0, false
+	case "hang":
+		c.notePid()
+		blockForever()
+	case "hang-tree":
+		c.notePid()
+		depth, _ := strconv.Atoi(arg)
+		if depth < 2 {
+			if err := c.spawnSelf(fmt.Sprintf("hang-tree=%d", depth+1)); err != nil {
+				fmt.Fprintf(c.stderr, "heddle-sim: %v\n", err)
+				return exitSimMisuse, true
+			}
+		}
+		blockForever()
+	case "slow":
+		d, err := time.ParseDuration(arg)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "heddle-sim: HEDDLE_SIM_CLI_FAULT slow=%q: %v\n", arg, err)
+			return exitSimMisuse, true
+		}
+		time.Sleep(d)
+		return 0, false
+	case "huge":
+		fmt.Fprint(c.stdout, `{"output_kind":"query","hits":[`)
+		hit := []byte(`{"seq":1,"timestamp_secs":0,"verb":"snapshot","actor_email":"","operation_id":null,"thread":null,"symbols":[],"signal_kinds":[],"state_id":null},`)
+		for {
+			if _, err := c.stdout.Write(hit); err != nil {
+				return exitIoErr, true
+			}
+		}
+	case "garbage":
+		fmt.Fprintln(c.stdout, "this is not JSON")
+		return exitOK, true
+	case "exit":
+		codeText, kind, _ := strings.Cut(arg, ":")
+		code, err := strconv.Atoi(codeText)
+		if err != nil || code <= 0 || code > 255 {
+			fmt.Fprintf(c.stderr, "heddle-sim: HEDDLE_SIM_CLI_FAULT exit=%q: want a code 1..255\n", arg)
+			return exitSimMisuse, true
+		}
+		// heddle's logging shares stderr with the envelope.
+		fmt.Fprintf(c.stderr, "2026-01-01T00:00:00.000000Z  WARN heddle::cli: simulated failure\n{not json\n")
+		return c.fail(runtimeError(code, cmpOr(kind, "runtime_error"), fmt.Sprintf("simulated failure (exit %d)", code))), true
+	case "lock":
+		if !c.prof.lockTempFail {
+			return c.fail(runtimeError(exitIoErr, "runtime_error", "failed to acquire lock: Resource temporarily unavailable (os error 11)")), true
+		}
+		return c.fail(envelope{Error: "failed to acquire lock: Resource temporarily unavailable (os error 11)",
+			ExitCode: exitTempFail, Kind: "repository_lock_unavailable",
+			Hint:            "Wait for the other heddle operation to finish, then retry.",
+			UnsafeCondition: "another operation or lock acquisition failure made the repository unavailable",
+			WouldChange:     "continuing without the repository lock could interleave incompatible writes",
+			Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
+			PrimaryCommand:  "heddle status"}), true
+	}
+	fmt.Fprintf(c.stderr, "heddle-sim: unknown HEDDLE_SIM_CLI_FAULT %q (want one of %s)\n", c.env.Fault, strings.Join(CLIFaults, ", "))
+	return exitSimMisuse, true
+}
+
+func (c *cliRun) notePid() {
+	if c.env.Pids != "" {
+		_ = appendLine(c.env.Pids, []byte(strconv.Itoa(os.Getpid())))
+	}
+}
+
+// blockForever sleeps until the process is killed (a bare select{} would
+// be reported as a deadlock by the Go runtime).
+func blockForever() {
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// spawnSelf starts this program again as heddle-sim's CLI with another
+// fault and leaves it running, holding this process's stdout and stderr
+// (so a reader waiting for EOF waits for it too).
+func (c *cliRun) spawnSelf(fault string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, "cli", "query")
+	cmd.Env = append(os.Environ(), "HEDDLE_SIM_CLI_FAULT="+fault, "HEDDLE_SIM_CLI_LOG=")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start a child: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// repoVerb finds the repository as heddle does, refuses what heddle would
+// refuse (or, in plain Git, bootstrap), then runs verb with the verb's own
+// flags.
+func (c *cliRun) repoVerb(flags []string, verb func(r cliRepo, flags []string) int) int {
+	if c.output == "json-compact" {
+		return c.fail(envelope{Error: "this command does not support --output json-compact", ExitCode: exitDataErr,
+			Kind: "json_compact_unsupported", Hint: "Use --output json.",
+			UnsafeCondition: "the requested output format is not available for this command",
+			WouldChange:     "the command body was not executed", Preserved: "no command body was executed",
+			PrimaryCommand: "heddle help --output json"})
+	}
+	start := c.env.Dir
+	if c.repo != "" {
+		start = c.repo
+		if !filepath.IsAbs(start) {
+			start = filepath.Join(c.env.Dir, start)
+		}
+	}
+	start = filepath.Clean(start)
+	if resolved, err := filepath.EvalSymlinks(start); err == nil {
+		start = resolved
+	}
+	r, code, failed := c.openRepo(start)
+	if failed {
+		return code
+	}
+	return verb(r, flags)
+}
+
+// cliRepo is an opened repository.
+type cliRepo struct {
+	root, heddleDir string
+}
+
+func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
+	notFound := func(at string) (cliRepo, int, bool) {
+		command := "heddle init '" + at + "'"
+		return cliRepo{}, c.fail(envelope{Error: "repository not found at " + at, ExitCode: exitConfig,
+			Kind:            "repository_not_found",
+			Hint:            fmt.Sprintf("Run `%s` to initialize the requested repository.", command),
+			UnsafeCondition: fmt.Sprintf("no Heddle repository was found at '%s'", at),
+			WouldChange:     "the command cannot inspect or change repository state until initialization",
+			Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
+			PrimaryCommand:  command}), true
+	}
+	if c.prof.cloneIntent {
+		for dir := start; ; dir = filepath.Dir(dir) {
+			if _, err := os.Lstat(filepath.Join(dir, ".heddle", "clone-intent.toml")); err == nil {
+				// Real heddle would resume the clone over the network here.
+				return cliRepo{}, c.fail(runtimeError(exitIoErr, "clone_intent_resume_failed",
+					"heddle-sim does not resume interrupted hosted clones ("+filepath.Join(dir, ".heddle", "clone-intent.toml")+")")), true
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	var root string
+	for dir := start; ; dir = filepath.Dir(dir) {
+		if isHeddleRoot(dir) {
+			root = dir
+			break
+		}
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			// Real heddle bootstraps a git-overlay .heddle here; heddle-sim
+			// writes nothing and answers as if no repository were found.
+			fmt.Fprintf(c.stderr, "heddle-sim: %s is a Git root without .heddle: real heddle would bootstrap it\n", dir)
+			return notFound(start)
+		}
+		if filepath.Dir(dir) == dir {
+			return notFound(start)
+		}
+	}
+	dot := filepath.Join(root, ".heddle")
+	heddleDir := dot
+	if pointer, err := os.ReadFile(filepath.Join(dot, "objectstore")); err == nil {
+		if heddleDir, err = followPointer(pointer); err != nil {
+			return cliRepo{}, c.fail(runtimeError(exitIoErr, "runtime_error", err.Error())), true
+		}
+	} else if fi, err := os.Stat(filepath.Join(dot, "objects")); err != nil || !fi.IsDir() {
+		return notFound(root)
+	}
+	if code, bad := c.checkFormat(dot); bad {
+		return cliRepo{}, code, true
+	}
+	return cliRepo{root: root, heddleDir: heddleDir}, 0, false
+}
+
+// isHeddleRoot is heddle's root rule (heddle.IsHeddleRoot; restated here
+// because internal/sim must not depend on the code it helps test).
+func isHeddleRoot(dir string) bool {
+	dot := filepath.Join(dir, ".heddle")
+	if fi, err := os.Stat(dot); err != nil || !fi.IsDir() {
+		return false
+	}
+	for _, m := range []string{"HEAD", "objects", "objectstore", "oplog", "refs"} {
+		if _, err := os.Lstat(filepath.Join(dot, m)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// checkFormat compares .heddle/config.toml's [repository] version with the
+// release's supported format; a missing file or key passes.
+func (c *cliRun) checkFormat(dot string) (int, bool) {
+	path := filepath.Join(dot, "config.toml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	found, ok := repositoryVersion(string(data))
+	if !ok || found == c.prof.repoFormat {
+		return 0, false
+	}
+	if found > c.prof.repoFormat {
+		return c.fail(envelope{
+			Error:           fmt.Sprintf("repository config at %s uses repository format %d but this binary supports %d; upgrade heddle or run `heddle migrate`", path, found, c.prof.repoFormat),
+			ExitCode:        exitDataErr,
+			Kind:            "repository_format_too_new",
+			Hint:            "Upgrade heddle to a binary that supports this repository format, or run the repository migration command with a compatible binary.",
+			UnsafeCondition: fmt.Sprintf("repository format %d is newer than this binary's supported format %d", found, c.prof.repoFormat),
+			WouldChange:     "opening a newer-format repository could misread unstamped on-disk data",
+			Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
+			PrimaryCommand:  "heddle status"}), true
+	}
+	return c.fail(envelope{
+		Error:           fmt.Sprintf("repository at %s uses format v%d; this heddle requires v%d", dot, found, c.prof.repoFormat),
+		ExitCode:        exitDataErr,
+		Kind:            "repository_format_migration_required",
+		Hint:            fmt.Sprintf("This alpha repository uses format v%d. Back it up, then recreate it or re-adopt its Git history as format v%d.", found, c.prof.repoFormat),
+		UnsafeCondition: fmt.Sprintf("repository format v%d is incompatible with required format v%d", found, c.prof.repoFormat),
+		WouldChange:     "opening it as the current format could misread legacy state",
+		Preserved:       "the repository config, objects, refs, metadata, and worktree were left unchanged",
+		PrimaryCommand:  "heddle help adopt"}), true
+}
+
+// repositoryVersion finds `version = N` in the [repository] table.
+func repositoryVersion(toml string) (int, bool) {
+	inTable := false
+	for line := range strings.Lines(toml) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			inTable = line == "[repository]"
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if inTable && ok && strings.TrimSpace(key) == "version" {
+			n, err := strconv.Atoi(strings.TrimSpace(value))
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
