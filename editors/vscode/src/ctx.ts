@@ -342,10 +342,9 @@ export class Ctx implements vscode.Disposable {
         const prev = this.statuses.get(key);
         const next = { ...s, folder: key };
         this.statuses.set(key, next);
-        if (!prev || prev.state !== s.state) {
-            this.lastStateChange = { folder: key, atMs: Date.now() };
-            this.log.info(`${folderName(key)}: ${prev?.state ?? '(none)'} → ${s.state}: ${s.message ?? ''}`);
-        }
+        if (!prev || prev.state !== s.state) this.lastStateChange = { folder: key, atMs: Date.now() };
+        const was = prev ? describe(prev) : '(none)';
+        if (was !== describe(next)) this.log.info(`${folderName(key)}: ${was} → ${describe(next)}: ${s.message ?? ''}`);
         this.render();
         this.changed.fire(next);
     }
@@ -406,6 +405,12 @@ export class Ctx implements vscode.Disposable {
         void this.stop();
         for (const d of this.disposables) d.dispose();
     }
+}
+
+/** A status in a few words for the log: "stopped (ok, queries cli, heddle 0.13.0, mount daemon running)". */
+function describe(s: ext.FolderStatus): string {
+    const more = [s.health, s.queries && `queries ${s.queries}`, s.heddle && `heddle ${s.heddle.version}`, s.mount && `mount daemon ${s.mount.state}`].filter(Boolean);
+    return more.length ? `${s.state} (${more.join(', ')})` : s.state;
 }
 
 function failureActions(cause: FailureCause): { title: string; command: string }[] {

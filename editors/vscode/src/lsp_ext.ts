@@ -93,6 +93,8 @@ export interface ExplainResult {
     folder: string;
     markdown: string;
     steps: ExplainStep[];
+    /** The probe's own verdict (second edition). */
+    status?: FolderStatus;
 }
 
 export interface OperationsQuery {

@@ -7,15 +7,15 @@ import { escapeMarkdown, isoDate, pad, sameDay } from './status';
 const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /**
- * When an operation happened, for a tree row (local time): "just now", "42s ago", "5m ago"
- * within the hour, then the time of day: "14:03" today, "yesterday 14:03", "Mon 14:03"
- * within the week, "2026-01-01 14:03" before.
+ * When an operation happened, for a tree row (local time): "just now" within the minute,
+ * "5m ago" within the hour, then the time of day: "14:03" today, "yesterday 14:03",
+ * "Mon 14:03" within the week, "2026-01-01 14:03" before. Minutes, not seconds: a row that
+ * re-rendered every few seconds would keep closing its own tooltip.
  */
 export function formatAge(timestampSecs: number, nowSecs: number): string {
     const d = Math.floor(nowSecs - timestampSecs);
     if (d >= -60) {
-        if (d < 5) return 'just now';
-        if (d < 60) return `${d}s ago`;
+        if (d < 60) return 'just now';
         if (d < 3600) return `${Math.floor(d / 60)}m ago`;
     }
     const t = new Date(timestampSecs * 1000);
@@ -30,18 +30,17 @@ export function formatAge(timestampSecs: number, nowSecs: number): string {
 }
 
 /**
- * Milliseconds until some relative age among `timestampsSecs` reads differently ("5s ago" →
- * "10s ago", "5m ago" → "6m ago"), or undefined when every row shows a time of day (those
- * change only at midnight, which a reload or the next change covers).
+ * Milliseconds until some relative age among `timestampsSecs` reads differently ("just now" →
+ * "1m ago" → "2m ago"), or undefined when every row shows a time of day (those change only at
+ * midnight, which the next reload covers).
  */
 export function nextAgeChangeMs(timestampsSecs: readonly number[], nowSecs: number): number | undefined {
     let next: number | undefined;
     for (const ts of timestampsSecs) {
         const d = nowSecs - ts;
-        let wait: number | undefined;
-        if (d < 60) wait = 5;
-        else if (d < 3600) wait = 60 - (d % 60);
-        if (wait !== undefined && (next === undefined || wait < next)) next = wait;
+        if (d < -60 || d >= 3600) continue;
+        const wait = d < 0 ? 60 - d : 60 - (d % 60);
+        if (next === undefined || wait < next) next = wait;
     }
     return next === undefined ? undefined : Math.max(1000, Math.ceil(next * 1000));
 }

@@ -5,8 +5,10 @@
 //
 // It stays true while shown: a folder reloads when the server says its operation log changed
 // (`heddle/operationsChanged`), when its daemon comes back with another pid, and when it
-// becomes queryable; relative ages ("5m ago") re-render when they would read differently.
-// While hidden nothing is queried: changed folders are marked and reload when it shows again.
+// becomes queryable; a row whose relative age ("5m ago") would read differently re-renders.
+// Nothing else redraws — a reload with the same answer, or a row whose text stays, leaves the
+// tree (and the tooltip being read) alone. While hidden nothing is queried: changed folders
+// are marked and reload when it shows again.
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import { errorMessage } from './ctx';
@@ -14,6 +16,7 @@ import * as ext from './lsp_ext';
 import {
     OperationsFilter,
     describeFilter,
+    formatAge,
     isEmptyFilter,
     nextAgeChangeMs,
     parseVerbs,
@@ -29,15 +32,21 @@ export type Node =
 
 interface FolderResult {
     ops?: ext.Operation[];
+    /** The rows, made once per result: the tree refreshes single rows by identity. */
+    nodes?: Node[];
     error?: string;
     /** The daemon pid the result came from (0: the CLI or unknown). */
     pid: number;
 }
 
 export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-    private readonly changed = new vscode.EventEmitter<Node | undefined>();
+    private readonly changed = new vscode.EventEmitter<Node | Node[] | undefined>();
+    /** The age each row was last rendered with. */
+    private readonly shownAge = new WeakMap<Node, string>();
     readonly onDidChangeTreeData = this.changed.event;
     private readonly results = new Map<string, FolderResult>();
+    /** Per folder, what of its status the tree last showed. */
+    private readonly shownStatus = new Map<string, string>();
     /** Folders whose log changed while the view was hidden. */
     private readonly stale = new Set<string>();
     private filter: OperationsFilter = {};
@@ -69,13 +78,18 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
     private statusChanged(s: ext.FolderStatus | undefined): void {
         if (!s) {
             this.results.clear(); // the server restarted: every folder reports afresh
+            this.shownStatus.clear();
             this.redraw();
             return;
         }
         const had = this.results.get(s.folder);
         const reload = canQuery(s) && (!had || (had.pid !== 0 && s.pid !== undefined && s.pid !== had.pid) || !had.ops);
+        // What the tree shows of a status: the folder row's state, or the note in its place.
+        const shown = `${canQuery(s)} ${s.state} ${s.message ?? ''}`;
+        const redraw = this.shownStatus.get(s.folder) !== shown;
+        this.shownStatus.set(s.folder, shown);
         if (reload) this.reloadWhenShown(s.folder);
-        else this.redraw();
+        else if (redraw) this.redraw();
     }
 
     private logChanged(folder: string): void {
@@ -97,32 +111,40 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
             .sort((a, b) => order.indexOf(a) - order.indexOf(b));
     }
 
-    /** Queries `folder` (or every heddle folder) and redraws. */
+    /** Queries `folder` (or every heddle folder) and redraws what changed. */
     async load(folder?: string): Promise<void> {
         const targets = folder ? [folder] : this.folders();
         const limit = this.ctx.config.operationsLimit;
-        await Promise.all(
-            targets.map(async (f) => {
+        const changed = await Promise.all(
+            targets.map(async (f): Promise<boolean> => {
                 this.stale.delete(f);
                 const status = this.ctx.statusOf(f);
-                if (status && !canQuery(status)) {
-                    this.results.delete(f);
-                    return;
-                }
+                if (status && !canQuery(status)) return this.results.delete(f);
                 const pid = status?.queries === 'cli' ? 0 : (status?.pid ?? 0);
+                let next: FolderResult;
                 try {
                     const r = await this.ctx.execute<ext.OperationsResult>(ext.serverCommands.operations, [
                         f,
                         toQuery(this.filter, limit),
                     ]);
-                    this.results.set(f, { ops: r.hits ?? [], pid });
+                    next = { ops: r.hits ?? [], pid };
                 } catch (e) {
-                    this.results.set(f, { error: errorMessage(e), pid });
+                    next = { error: errorMessage(e), pid };
                 }
+                const prev = this.results.get(f);
+                if (prev && prev.error === next.error && JSON.stringify(prev.ops) === JSON.stringify(next.ops)) {
+                    prev.pid = pid;
+                    return false;
+                }
+                next.nodes = (next.ops ?? []).map((op) => ({ kind: 'op', folder: f, op }));
+                this.results.set(f, next);
+                return true;
             }),
         );
-        this.view.description = isEmptyFilter(this.filter) ? undefined : describeFilter(this.filter);
-        this.redraw();
+        const description = isEmptyFilter(this.filter) ? undefined : describeFilter(this.filter);
+        if (description !== this.view.description) this.view.description = description;
+        if (changed.some(Boolean)) this.redraw();
+        else this.scheduleAges();
     }
 
     private redraw(): void {
@@ -130,13 +152,21 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
         this.scheduleAges();
     }
 
-    /** Re-renders when a relative age would change, only while the view is shown. */
+    /** Re-renders the rows whose relative age changed, when it changes, while the view is shown. */
     private scheduleAges(): void {
         this.stopAgeTimer();
         if (!this.view.visible) return;
         const stamps = [...this.results.values()].flatMap((r) => (r.ops ?? []).map((op) => op.timestampSecs));
         const wait = nextAgeChangeMs(stamps, Date.now() / 1000);
-        if (wait !== undefined) this.ageTimer = setTimeout(() => this.redraw(), wait);
+        if (wait === undefined) return;
+        this.ageTimer = setTimeout(() => {
+            const now = Date.now() / 1000;
+            const rows = [...this.results.values()]
+                .flatMap((r) => r.nodes ?? [])
+                .filter((n) => n.kind === 'op' && this.shownAge.get(n) !== undefined && this.shownAge.get(n) !== formatAge(n.op.timestampSecs, now));
+            if (rows.length) this.changed.fire(rows);
+            this.scheduleAges();
+        }, wait);
     }
 
     private stopAgeTimer(): void {
@@ -207,7 +237,9 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
                 return item;
             }
             case 'op': {
-                const v = renderOperation(node.op, Date.now() / 1000);
+                const now = Date.now() / 1000;
+                const v = renderOperation(node.op, now);
+                this.shownAge.set(node, formatAge(node.op.timestampSecs, now));
                 const item = new vscode.TreeItem(v.label, vscode.TreeItemCollapsibleState.None);
                 item.id = `op:${node.folder}#${node.op.seq}`;
                 item.description = v.description;
@@ -245,7 +277,7 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
         if (!r.ops || r.ops.length === 0) {
             return [{ kind: 'note', folder, text: isEmptyFilter(this.filter) ? 'no operations' : 'no operations match the filter', icon: 'info' }];
         }
-        return r.ops.map((op) => ({ kind: 'op', folder, op }));
+        return r.nodes ?? [];
     }
 
     dispose(): void {

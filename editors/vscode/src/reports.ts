@@ -40,10 +40,11 @@ function row(key: string, value: string | number | undefined, code = false): str
 /**
  * Explain: the folder's state, message and next step, what the server knows about it (paths,
  * pid, API, reason, where queries go, the heddle CLI, the mount daemon), then every probe step
- * with its time and detail. `status` is the folder's latest status, if the client has one.
+ * with its time and detail. The probe's own status when the server sends it (second edition),
+ * else `latest`, the folder's latest status the client has.
  */
-export function renderExplain(r: ExplainResult, status: FolderStatus | undefined, name: string): Report {
-    const s = status;
+export function renderExplain(r: ExplainResult, latest: FolderStatus | undefined, name: string): Report {
+    const s = r.status ?? latest;
     const out: string[] = [];
     out.push(`<h1>${escapeHtml(name)}${s ? ` <span class="state">${escapeHtml(s.state)}</span>` : ''}</h1>`);
     if (s?.message) out.push(`<p>${escapeHtml(s.message)}</p>`);

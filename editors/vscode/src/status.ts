@@ -338,7 +338,8 @@ function queriesLine(s: FolderStatus): string {
 function mountLine(s: FolderStatus): string {
     const m = s.mount;
     if (!m) return '';
-    if (m.message) return `Mount daemon: ${escapeMarkdown(m.message)}`;
+    // The server's message usually begins "mount daemon …": say it once.
+    if (m.message) return /^mount daemon\b/i.test(m.message) ? escapeMarkdown('M' + m.message.slice(1)) : `Mount daemon: ${escapeMarkdown(m.message)}`;
     const pid = m.pid ? ` (pid ${m.pid})` : '';
     const mounts = m.mounts !== undefined ? `, ${m.mounts} mount${m.mounts === 1 ? '' : 's'}` : '';
     return `Mount daemon ${escapeMarkdown(m.state)}${pid}${mounts}`;
@@ -410,9 +411,15 @@ export function hintCommand(text: string | undefined): string | undefined {
     const tail = colon < 0 ? text : text.slice(colon + 2);
     const parts = tail
         .split(/,\s*then\s+|\s+then\s+|;\s*/)
-        .map((p) => p.trim().replace(/[.\s]+$/, ''));
+        .map((p) => p.trim().replace(/[.\s]+$/, ''))
+        // the end of a parenthesis the hint's command stood in: "(…: heddle agent serve)"
+        .map((p) => (count(p, ')') > count(p, '(') ? p.replace(/\)+$/, '') : p));
     if (parts.length === 0 || !parts.every((p) => /^heddle\s+[\w-]/.test(p))) return undefined;
     return parts.join(' && ');
+}
+
+function count(s: string, c: string): number {
+    return s.split(c).length - 1;
 }
 
 function decodeURIComponentSafe(s: string): string {

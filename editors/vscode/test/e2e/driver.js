@@ -88,12 +88,16 @@ async function until(page, what, timeout, probe) {
 
 const sims = new Map(); // repo dir → child
 
-/** Starts heddle-sim in its own process group; resolves once it says it is ready. */
-function startSim(repo, args = []) {
+/**
+ * Starts heddle-sim (its daemon, or with `sub` a subcommand such as mountd) in its own process
+ * group; resolves once it says it is ready.
+ */
+function startSim(repo, args = [], sub = undefined) {
     fs.mkdirSync(repo, { recursive: true });
-    const child = spawn(SIM, ['--repo', repo, ...args], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const argv = [...(sub ? [sub] : []), '--repo', repo, ...args];
+    const child = spawn(SIM, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     fs.appendFileSync(PIDS_FILE, `${child.pid}\n`);
-    sims.set(repo, child);
+    sims.set(sub ? `${sub} ${repo}` : repo, child);
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`heddle-sim --repo ${repo}: not ready within 20 s`)), 20_000);
         const lines = readline.createInterface({ input: child.stderr });
@@ -110,20 +114,26 @@ function startSim(repo, args = []) {
     });
 }
 
-/** SIGINT: heddle-sim stops cleanly and removes its pidfile and socket. Resolves on exit. */
-function stopSim(repo) {
-    const child = sims.get(repo);
-    sims.delete(repo);
+/** SIGINT (by default): heddle-sim stops cleanly and removes its files. Resolves on exit. */
+function stopSim(key, signal = 'SIGINT') {
+    const child = sims.get(key);
+    sims.delete(key);
     return new Promise((resolve) => {
         child.once('exit', () => resolve());
-        child.kill('SIGINT');
+        child.kill(signal);
     });
 }
 
+/** Appends one operation to `repo`'s log the way heddle publishes it (heddle-sim append). */
+function appendOp(repo, verb, actor, thread, timestampSecs) {
+    execFileSync(SIM, ['append', '--repo', repo, '--verb', verb, '--actor', actor, '--thread', thread, '--timestamp', String(timestampSecs)]);
+}
+
 /** The server's own view of a folder (`heddle-ls status --json`): what the extension must show. */
-function serverStatus(dir) {
+function serverStatus(dir, heddle = undefined) {
+    const args = ['status', '--json', ...(heddle ? ['--heddle', heddle] : []), dir];
     try {
-        return JSON.parse(execFileSync(HEDDLE_LS, ['status', '--json', dir], { encoding: 'utf8' }))[0];
+        return JSON.parse(execFileSync(HEDDLE_LS, args, { encoding: 'utf8' }))[0];
     } catch (e) {
         return JSON.parse(e.stdout)[0]; // exit 1: not ready, the JSON is still there
     }
@@ -407,7 +417,6 @@ async function main(page) {
     const tipText = await tip.innerText();
     assert(tipText.includes(`heddle-ls ${version}`), `tooltip names the server version ${version}:\n${tipText}`);
     assert(/alpha\s*—\s*ready since \d\d:\d\d/.test(tipText), `tooltip shows alpha ready since hh:mm:\n${tipText}`);
-    await shot(page, 'tooltip-ready.png', [tip, item]);
     await page.mouse.move(700, 300);
 
     // 3. SIGINT the daemon → stopped, coloured by the server's verdict; start → ready
@@ -455,21 +464,16 @@ async function main(page) {
         await page.mouse.up();
     }
     const pane = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Heddle Operations' }) });
+    let rowText;
     const firstRow = pane.locator('.monaco-list-row').first();
     const firstRowIs = async (op) => {
         await firstRow.filter({ hasText: op.verb }).filter({ hasText: op.actorEmail }).waitFor({ timeout: T_CHANGE });
         return (await firstRow.innerText()).replace(/\s+/g, ' ').trim();
     };
-    let rowText = await firstRowIs(expected);
+    rowText = await firstRowIs(expected);
     assert(rowText.startsWith(expected.verb), `first row "${rowText}" starts with the newest verb ${expected.verb}`);
     assert(rowText.includes(expected.thread), `first row "${rowText}" names thread ${expected.thread}`);
     result.steps.operations = { firstRow: rowText, expected: { seq: expected.seq, verb: expected.verb, actor: expected.actorEmail } };
-    await firstRow.hover();
-    const opTip = hoverWidget(page).filter({ hasText: expected.operationId }).first();
-    await opTip.waitFor({ timeout: T_UI });
-    await shot(page, 'operations-view.png', [page.locator('#workbench\\.parts\\.sidebar'), opTip, heddleItem(page)]);
-    await page.mouse.move(1000, 300);
-
     // 5b. the daemon restarts with a longer log (a new pid): the open view reloads by itself
     await stopSim(alpha);
     await startSim(alpha, ['--ops', '150']);
@@ -478,7 +482,34 @@ async function main(page) {
     rowText = await firstRowIs(longer);
     result.steps.operationsReloaded = rowText;
 
-    // 5c. a row's context menu: Filter by This Actor
+    // 5c. operations appended to the log, published as heddle does, reach the open view by
+    // themselves (heddle/operationsChanged), with recent times (also for the README's picture)
+    const now = Math.floor(Date.now() / 1000);
+    // A day and a half of work, oldest first, ending 4 minutes ago.
+    const verbs = ['thread_create', 'snapshot', 'fork', 'snapshot', 'conflict_resolved', 'marker_create', 'goto', 'snapshot', 'collapse'];
+    const actors = ['grace@example.com', 'agent@example.com', 'ada@example.com'];
+    const threads = ['feature/search', 'main', 'fix/login', 'main'];
+    const recent = Array.from({ length: 30 }, (_, i) => {
+        const ago = Math.round(4 * 60 * Math.pow(1.32, 29 - i)); // 4 min … ~36 h
+        return [verbs[i % verbs.length], actors[i % actors.length], threads[i % threads.length], ago];
+    });
+    recent[recent.length - 1] = ['snapshot', 'ada@example.com', 'main', 4 * 60];
+    for (const [verb, actor, thread, ago] of recent) appendOp(alpha, verb, actor, thread, now - ago);
+    await firstRowIs({ verb: 'snapshot', actorEmail: 'ada@example.com' });
+    const appendedAt = Date.now();
+    appendOp(alpha, 'collapse', 'grace@example.com', 'feature/search', Math.floor(appendedAt / 1000) - 20);
+    rowText = await firstRowIs({ verb: 'collapse', actorEmail: 'grace@example.com' });
+    result.timings.appendToViewMs = Date.now() - appendedAt;
+    assert(/just now/.test(rowText), `the appended row reads its age: ${rowText}`);
+    log(`operation appended → first row of the open view: ${result.timings.appendToViewMs} ms (no click)`);
+    const appended = newest(alpha);
+    await firstRow.hover();
+    const opTip = hoverWidget(page).filter({ hasText: appended.operationId }).first();
+    await opTip.waitFor({ timeout: T_UI });
+    await shot(page, 'operations-view.png', [page.locator('#workbench\\.parts\\.sidebar'), opTip, heddleItem(page)]);
+    await page.mouse.move(1000, 300);
+
+    // 5d. a row's context menu: Filter by This Actor
     await firstRow.click({ button: 'right' });
     const menu = page.locator('.context-view .monaco-menu');
     await menu.locator('.action-item', { hasText: 'Copy Operation ID' }).first().waitFor({ timeout: T_UI });
@@ -488,13 +519,13 @@ async function main(page) {
     for (let i = 0; i < 6 && !(await wanted.count()); i++) await page.keyboard.press('ArrowDown');
     assert(await wanted.count(), 'the context menu offers Filter by This Actor');
     await page.keyboard.press('Enter');
-    await page.locator('.pane-header', { hasText: `actor=${longer.actorEmail}` }).first().waitFor({ timeout: T_CHANGE });
+    await page.locator('.pane-header', { hasText: `actor=${appended.actorEmail}` }).first().waitFor({ timeout: T_CHANGE });
     // The header's description and the rows reach the page separately: wait for the rows.
-    await pane.locator('.monaco-list-row').filter({ hasNotText: longer.actorEmail }).first().waitFor({ state: 'detached', timeout: T_CHANGE });
+    await pane.locator('.monaco-list-row').filter({ hasNotText: appended.actorEmail }).first().waitFor({ state: 'detached', timeout: T_CHANGE });
     const rows = await pane.locator('.monaco-list-row').allInnerTexts();
-    assert(rows.length > 1 && rows.every((r) => r.includes(longer.actorEmail)), `every row is by ${longer.actorEmail}: ${JSON.stringify(rows.slice(0, 5))}`);
+    assert(rows.length > 1 && rows.every((r) => r.includes(appended.actorEmail)), `every row is by ${appended.actorEmail}: ${JSON.stringify(rows.slice(0, 5))}`);
     await runCommand(page, 'Heddle: Clear Operations Filter');
-    result.steps.filterByActor = { actor: longer.actorEmail, rows: rows.length };
+    result.steps.filterByActor = { actor: appended.actorEmail, rows: rows.length };
 
     // 6. Explain Status, Show Signal Health, Show Hooks → panels with readable titles
     for (const [title, tab, text] of [
@@ -526,6 +557,55 @@ async function main(page) {
     await shot(page, 'quick-pick.png', [qp]);
     await page.keyboard.press('Escape');
 
+    // 7b. a current heddle without an agent daemon (0.13.0, set as heddle.heddlePath): the
+    // daemon stopping is no alarm — queries go to the CLI, the item stays "heddle ready" with
+    // no background; the open operations view keeps up through the CLI; the mount daemon shows
+    // in the tooltip, and a stale one (SIGKILL) makes the folder a warning
+    const heddleBin = path.join(RUN, 'bin', 'heddle');
+    fs.mkdirSync(path.dirname(heddleBin), { recursive: true });
+    fs.writeFileSync(heddleBin, `#!/bin/sh\nHEDDLE_SIM_VERSION=0.13.0 exec '${SIM}' cli "$@"\n`, { mode: 0o755 });
+    const logAt = () => readIfExists(heddleLogFile(w1.exthost)).length;
+    const logSince = (at, re) => re.test(readIfExists(heddleLogFile(w1.exthost)).slice(at));
+    let mark = logAt();
+    writeSettings('Machine', { 'heddle.heddlePath': heddleBin });
+    await until(page, 'the server finding heddle 0.13.0 through heddle.heddlePath', T_CHANGE, () => logSince(mark, /alpha: .* → ready \(ok, queries daemon, heddle 0\.13\.0\)/));
+    mark = logAt();
+    await stopSim(alpha);
+    await until(page, 'alpha stopped while the CLI answers', T_CHANGE, () => logSince(mark, /alpha: .* → stopped \(ok, queries cli, heddle 0\.13\.0\)/));
+    const cliStatus = serverStatus(alpha, heddleBin);
+    assert(cliStatus.health === 'ok' && cliStatus.queries === 'cli', `the server's verdict: ${JSON.stringify(cliStatus)}`);
+    assert((await heddleItem(page).innerText()).trim() === 'heddle ready', 'a stopped daemon the CLI stands in for reads "heddle ready"');
+    assert((await background(page)) === readyBg, 'and has no background');
+    assert(!logSince(mark, /\[notification\]/), 'no notification when the CLI stands in for the daemon');
+    appendOp(alpha, 'snapshot', 'agent@example.com', 'fix/login', Math.floor(Date.now() / 1000));
+    rowText = await firstRowIs({ verb: 'snapshot', actorEmail: 'agent@example.com' });
+    result.steps.cli = { status: { state: cliStatus.state, reason: cliStatus.reason, health: cliStatus.health, queries: cliStatus.queries }, firstRow: rowText };
+    await startSim(alpha, ['--protocol', '3', '--mounts', '2'], 'mountd');
+    await until(page, 'the mount daemon in the status', T_CHANGE, () => logSince(mark, /mount daemon running/));
+    await heddleItem(page).hover();
+    const tipCli = hoverWidget(page).filter({ hasText: 'Queries via the heddle CLI' }).first();
+    await tipCli.waitFor({ timeout: T_UI });
+    const tipCliText = await tipCli.innerText();
+    assert(/alpha\s*—\s*stopped/.test(tipCliText) && tipCliText.includes('heddle 0.13.0'), `tooltip: stopped, through heddle 0.13.0:\n${tipCliText}`);
+    assert(/Mount daemon running .*2 mounts/.test(tipCliText), `tooltip names the mount daemon:\n${tipCliText}`);
+    await shot(page, 'tooltip-cli.png', [tipCli, heddleItem(page)]);
+    await page.mouse.move(700, 300);
+    await stopSim(`mountd ${alpha}`, 'SIGKILL');
+    const warningBg = await themeColor(page, 'statusBarItem.warningBackground');
+    await until(page, 'a stale mount daemon in the status', T_CHANGE, () => logSince(mark, /mount daemon stale/));
+    await page.waitForFunction((want) => {
+        const el = [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')].find((e) => /^\s*heddle/.test(e.textContent));
+        return el && getComputedStyle(el).backgroundColor === want;
+    }, warningBg, { timeout: T_CHANGE });
+    result.steps.staleMount = 'warning background';
+    // heddle sweeps a dead mount daemon's files; the folder is calm again
+    mark = logAt(); // before the change: the server sees it within milliseconds
+    fs.rmSync(path.join(alpha, '.heddle', 'state', 'heddled.endpoint.json'));
+    await until(page, 'the mount daemon gone from the status', T_CHANGE, () => logSince(mark, /→ stopped \(ok, queries cli, heddle 0\.13\.0\): /));
+    writeSettings('Machine', { 'heddle.heddlePath': undefined });
+    await startSim(alpha);
+    await waitStatus(page, 'heddle ready', T_CHANGE);
+
     // 8. two folders (dark theme): alpha ready, beta a heddle repo whose daemon is stopped
     await startSim(beta);
     await stopSim(beta);
@@ -540,10 +620,11 @@ async function main(page) {
     const shown = (await statusLog(page)).map((e) => e.text);
     const partial = shown.slice(0, shown.indexOf('heddle 1/2 ready')).filter((t) => t === 'heddle stopped' || t === 'heddle ready');
     assert(partial.length === 0, `no partial aggregate while folders report: ${JSON.stringify(shown)}`);
-    const healths = [serverStatus(alpha).health, serverStatus(beta).health];
+    const healths = [serverStatus(alpha).health, serverStatus(beta).health]; // heddle.heddlePath is unset again
     const twoWorst = healths.includes('error') ? 'error' : healths.includes('warning') ? 'warning' : healths[0];
     const twoBg = await background(page);
     assert(twoBg === (await expectedBackground(page, twoWorst, readyBg)), `1/2 ready with worst health ${twoWorst}: background ${twoBg}`);
+    await shot(page, 'statusbar-two-folders.png', [heddleItem(page)]);
     await heddleItem(page).hover();
     const tip2 = hoverWidget(page).filter({ hasText: '1 of 2 folders ready' }).first();
     await tip2.waitFor({ timeout: T_UI });
@@ -553,7 +634,6 @@ async function main(page) {
     result.steps.twoFolders = { tooltip: tip2Text.split('\n').filter(Boolean), background: twoBg, health: twoWorst ?? null };
     await shot(page, 'tooltip-two-folders.png', [tip2, heddleItem(page)]);
     await page.mouse.move(700, 300);
-    await shot(page, 'statusbar-two-folders.png', [heddleItem(page)]);
 
     // 9. a crashing server: killed four times → restarts are capped, error state, no loop
     let pids = serverPids();
@@ -575,7 +655,13 @@ async function main(page) {
     await capToast.waitFor({ timeout: T_UI });
     const buttons = await capToast.locator('.monaco-button').allInnerTexts();
     assert(buttons.includes('Restart Server') && !buttons.includes('Configure Path'), `a crash loop offers Restart Server: ${buttons}`);
-    await shot(page, 'server-failed.png', [capToast, heddleItem(page)]);
+    await shot(page, 'server-failed.png', [capToast]);
+    // a command while the server is down says so, with the way out
+    await runCommand(page, 'Heddle: Show Signal Health');
+    const downToast = toast(page, 'heddle: heddle-ls is not running: heddle-ls exited 4 times');
+    await downToast.waitFor({ timeout: T_UI });
+    const downButtons = await downToast.locator('.monaco-button').allInnerTexts();
+    assert(downButtons.includes('Restart Server') && downButtons.includes('Show Logs'), `the error offers Restart Server and Show Logs: ${downButtons}`);
     await shot(page, 'statusbar-failed.png', [heddleItem(page)]);
     const restartAt = Date.now();
     await capToast.locator('.monaco-button', { hasText: 'Restart Server' }).click();

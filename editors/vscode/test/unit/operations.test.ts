@@ -44,13 +44,14 @@ test('the tooltip has every field, including both forms of the state id', () => 
 
 test('null symbols and thread are left out', () => {
     const v = renderOperation({ ...op, symbols: null, thread: '' }, op.timestampSecs + 30);
-    assert.equal(v.description, 'ada@example.com · 30s ago');
+    assert.equal(v.description, 'ada@example.com · just now');
 });
 
 test('formatAge: relative within the hour, then the time of day', () => {
     const now = Date.parse('2026-12-01T18:00:00Z') / 1000; // a Tuesday
     const at = (iso: string) => Date.parse(iso) / 1000;
     assert.equal(formatAge(now - 2, now), 'just now');
+    assert.equal(formatAge(now - 59, now), 'just now');
     assert.equal(formatAge(now - 60, now), '1m ago');
     assert.equal(formatAge(now - 59 * 60, now), '59m ago');
     assert.equal(formatAge(at('2026-12-01T09:30:00Z'), now), '09:30');
@@ -61,13 +62,20 @@ test('formatAge: relative within the hour, then the time of day', () => {
     assert.equal(formatAge(now + 10, now), 'just now'); // a little skew is not news
 });
 
-test('nextAgeChangeMs: soon while ages are seconds, at the next minute while minutes, never for times of day', () => {
+test('nextAgeChangeMs: when the youngest relative age turns to the next minute; never for times of day', () => {
     const now = 10_000;
-    assert.equal(nextAgeChangeMs([now - 10], now), 5000);
-    assert.equal(nextAgeChangeMs([now - 125], now), 55_000);
-    assert.equal(nextAgeChangeMs([now - 125, now - 20], now), 5000);
+    assert.equal(nextAgeChangeMs([now - 10], now), 50_000); // "just now" → "1m ago"
+    assert.equal(nextAgeChangeMs([now - 125], now), 55_000); // "2m ago" → "3m ago"
+    assert.equal(nextAgeChangeMs([now - 125, now - 50], now), 10_000);
+    assert.equal(nextAgeChangeMs([now + 30], now), 90_000); // slightly ahead: "just now" until a minute old
     assert.equal(nextAgeChangeMs([now - 7200], now), undefined);
     assert.equal(nextAgeChangeMs([], now), undefined);
+    // the boundaries agree with formatAge
+    for (const d of [10, 59, 125, 3599]) {
+        const wait = nextAgeChangeMs([now - d], now)! / 1000;
+        assert.notEqual(formatAge(now - d, now + wait), formatAge(now - d, now), `age ${d}s changes after ${wait}s`);
+        assert.equal(formatAge(now - d, now + wait - 1), formatAge(now - d, now), `age ${d}s does not change before`);
+    }
 });
 
 test('summariseSymbols caps the list', () => {
@@ -119,6 +127,9 @@ test('explain: folder name as the title, state, facts, steps with readable times
     assert.match(r.body, /heddle 0\.13\.0 \(\/usr\/bin\/heddle\)/);
     assert.match(r.body, /<strong>Next:<\/strong> restart it/);
     assert.match(renderExplain({ folder: 'file:///ws/a', markdown: '', steps: [] }, undefined, 'a').body, /No probe steps ran/);
+    // the probe's own status wins over the client's latest
+    const fresh = renderExplain({ folder: 'file:///ws/a', markdown: '', steps: [], status: { folder: 'file:///ws/a', state: 'ready' } }, { folder: 'file:///ws/a', state: 'stopped' }, 'a');
+    assert.match(fresh.body, /<span class="state">ready<\/span>/);
 });
 
 test('signal health: warnings first, percentages, the source', () => {

@@ -68,7 +68,11 @@ test('the colour is the server\'s: the same state gets the background its health
     const mountStale = st2('a', 'ready', 'warning', { mount: { state: 'stale', reason: 'pid-dead', message: 'mount daemon pid 812 is gone' } });
     const v = renderStatus([mountStale], running, 'whenRepo');
     assert.equal(v.background, 'statusBarItem.warningBackground');
-    assert.match(v.tooltip, /Mount daemon: mount daemon pid 812 is gone/);
+    assert.match(v.tooltip, /Mount daemon pid 812 is gone/);
+    const mountUp = st2('a', 'ready', 'ok', { mount: { state: 'running', message: 'mount daemon running (pid 812), 2 mounts' } });
+    assert.match(renderStatus([mountUp], { kind: 'running' }, 'whenRepo').tooltip, /Mount daemon running \\\(pid 812\\\), 2 mounts/);
+    const bare = st2('a', 'ready', 'ok', { mount: { state: 'denied', pid: 9 } });
+    assert.match(renderStatus([bare], { kind: 'running' }, 'whenRepo').tooltip, /Mount daemon denied \(pid 9\)/);
 });
 
 test('a status without health (older server) renders neutral: no colour, no warning icon', () => {
@@ -269,6 +273,12 @@ test('hintCommand finds the heddle command a toast can copy', () => {
     assert.equal(hintCommand('repair .heddle/objectstore so it names the main repository\'s heddle directory'), undefined);
     assert.equal(hintCommand('the daemon may be busy or hung; raise queryTimeoutMs or restart the daemon'), undefined);
     assert.equal(hintCommand(''), undefined);
+    // the second edition's hints: a command only where one is the next step
+    assert.equal(hintCommand('put heddle on PATH or set heddlePath (heddle ≤ v0.10.3 can also run an agent daemon: heddle agent serve)'), 'heddle agent serve');
+    assert.equal(
+        hintCommand('put heddle on PATH or set heddlePath (heddle ≤ v0.10.3 can also run an agent daemon: heddle agent serve); no heddle CLI on PATH (install heddle (cargo install heddle-cli) or set heddlePath to its absolute path)'),
+        undefined,
+    );
 });
 
 test('platformProblem: nothing on Linux, a clear way out elsewhere', () => {
