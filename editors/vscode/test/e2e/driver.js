@@ -19,7 +19,8 @@
 //   8. two-folder workspace (dark theme), one daemon stopped → "heddle 1/2 ready", tooltip
 //      names both, no partial aggregate on the way
 //   9. kill heddle-ls four times → restarts are capped: "heddle-ls failed", the toast offers
-//      Restart Server (not Configure Path), no fifth process; Restart Server recovers
+//      Restart Server (not Configure Path), no fifth process; a command says the server is
+//      not running; Restart Server recovers; Stop Server and Start Server
 //  10. heddle.server.path: e2e.sh sets it in the User settings before code-server starts (it
 //      used to be dropped now and then in remote windows), so steps 1–9 run the repository's
 //      bin/heddle-ls; a missing file set while the window runs → "heddle-ls failed" naming the
@@ -407,10 +408,13 @@ async function main(page) {
     assert(/a heddle repository appeared; starting heddle-ls/.test(heddleLog.split('\n')[0]), `the log channel begins with the repository appearing:\n${heddleLog.slice(0, 500)}`);
     assert(!traceFile(w1.exthost), 'no trace channel while heddle.trace.server is off');
     const item = heddleItem(page);
+    assert((await item.locator('.codicon').count()) === 1, 'the status bar item has one icon');
     const readyBg = await background(page);
     assert(readyBg === (await expectedBackground(page, serverStatus(alpha).health, readyBg)), 'ready: no background');
     result.steps.ready = { text: (await item.textContent()).trim(), background: readyBg };
     await shot(page, 'statusbar-ready.png', [item]);
+    await runCommand(page, 'Heddle: Show Version');
+    await toast(page, `heddle-ls ${version} (setting: ${OWN})`).waitFor({ timeout: T_UI });
     await item.hover();
     const tip = hoverWidget(page).filter({ hasText: '1 of 1 folder ready' }).first();
     await tip.waitFor({ timeout: T_UI });
@@ -669,6 +673,13 @@ async function main(page) {
     const recoveredAt = await waitStatus(page, 'heddle 1/2 ready', T_CHANGE, restartAt);
     result.timings.restartToStatusMs = recoveredAt - restartAt;
     result.steps.restart = { killed, fresh };
+    // Stop Server / Start Server
+    await runCommand(page, 'Heddle: Stop Server');
+    await waitStatus(page, 'heddle-ls stopped', T_CHANGE);
+    await until(page, 'no heddle-ls after Stop Server', T_CHANGE, () => serverPids().length === 0);
+    await runCommand(page, 'Heddle: Start Server');
+    await waitNewServer(page, [fresh], T_CHANGE);
+    await waitStatus(page, 'heddle 1/2 ready', T_CHANGE);
     log(`Restart Server → "heddle 1/2 ready" in ${result.timings.restartToStatusMs} ms (heddle-ls pid ${fresh})`);
 
     // 10. a wrong heddle.server.path, changed while the window runs (Machine settings
