@@ -71,6 +71,7 @@ type cliProfile struct {
 	unorderedHealth bool // v0.10.1 emits signal entries in HashMap order
 	canonicalVerbs  bool // v0.13.0+: capture→snapshot, case-insensitive, unknown verb is an error
 	cloneIntent     bool // v0.13.0+: resumes an interrupted hosted clone first
+	incompleteClone bool // v0.12.0+: opening refuses a root whose .heddle has a clone intent
 	lockTempFail    bool // v0.10.3+: a held lock exits 75 (v0.10.1: 74)
 }
 
@@ -79,13 +80,16 @@ func profileFor(version string) (cliProfile, error) {
 		return cliProfile{}, fmt.Errorf("heddle-sim cannot act as heddle %q (known: %s)", version, strings.Join(CLIVersions, ", "))
 	}
 	p := cliProfile{version: version, idField: "state_id", oplog: OplogV5, repoFormat: 4,
-		canonicalVerbs: true, cloneIntent: true, lockTempFail: true}
+		canonicalVerbs: true, cloneIntent: true, incompleteClone: true, lockTempFail: true}
 	older := func(v string) bool { return compareVersions(version, v) < 0 }
 	if older("0.13.0") {
 		p.repoFormat, p.canonicalVerbs, p.cloneIntent = 3, false, false
 	}
+	if older("0.13.0") {
+		p.oplog.SweepGrace = 0
+	}
 	if older("0.12.0") {
-		p.oplog = OplogV4
+		p.oplog, p.incompleteClone = OplogV4, false
 	}
 	if older("0.10.3") {
 		p.idField, p.repoFormat, p.unorderedHealth, p.lockTempFail = "change_id", 2, true, false
@@ -478,9 +482,11 @@ func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
 	if c.prof.cloneIntent {
 		for dir := start; ; dir = filepath.Dir(dir) {
 			if _, err := os.Lstat(filepath.Join(dir, ".heddle", "clone-intent.toml")); err == nil {
-				// Real heddle would resume the clone over the network here.
-				return cliRepo{}, c.fail(c.runtimeError(exitIoErr, "clone_intent_resume_failed",
-					"heddle-sim does not resume interrupted hosted clones ("+filepath.Join(dir, ".heddle", "clone-intent.toml")+")")), true
+				// Real heddle resumes the clone over the network here (a
+				// build with its default client feature); heddle-sim fails
+				// as an offline attempt would.
+				return cliRepo{}, c.fail(c.runtimeError(exitIoErr, "runtime_error",
+					"resume the interrupted clone at "+dir+": heddle-sim has no network")), true
 			}
 			if filepath.Dir(dir) == dir {
 				break
@@ -489,6 +495,11 @@ func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
 	}
 	var root string
 	for dir := start; ; dir = filepath.Dir(dir) {
+		if fi, err := os.Stat(filepath.Join(dir, ".heddle", "clone-intent.toml")); err == nil && fi.Mode().IsRegular() && c.prof.incompleteClone {
+			// heddle v0.12.0's open, observed: exit 74, runtime_error.
+			return cliRepo{}, c.fail(c.runtimeError(exitIoErr, "runtime_error",
+				"open the repository: the clone at "+dir+" is incomplete; repair it from its origin")), true
+		}
 		if isHeddleRoot(dir) {
 			root = dir
 			break
