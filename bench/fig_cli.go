@@ -1,4 +1,4 @@
-// fig_cli.go: figure 9, a query answered through the heddle CLI
+// fig_cli.go: figure 10, a query answered through the heddle CLI
 // (heddlecli.Runner.Operations: safety checks, spawn in its own process
 // group, decode, newest-first) against running the same heddle command
 // directly and reading its output.
@@ -83,9 +83,9 @@ func figCLI(e *env) error {
 			direct, through = append(direct, a), append(through, b)
 		}
 	}
-	e.add(timed("9", "floor: heddle query --output json run directly (exec, read stdout)", direct),
+	e.add(timed("10", "floor: heddle query --output json run directly (exec, read stdout)", direct),
 		func() row {
-			r := timed("9", "heddle query through heddlecli (checks, process group, decode, newest 50)", through).
+			r := timed("10", "heddle query through heddlecli (checks, process group, decode, newest 50)", through).
 				against("heddle query directly", direct)
 			return r.target("≤ 1.1×", r.Ratio <= 1.1)
 		}())

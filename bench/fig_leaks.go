@@ -5,14 +5,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"runtime"
 	"syscall"
 	"time"
 
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 func figLeaks(e *env) error {
@@ -20,31 +19,21 @@ func figLeaks(e *env) error {
 	if err != nil {
 		return err
 	}
-	uri := fileURI(root)
+	uri := protocol.PathToURI(root)
 	ext, err := startServer(e.ls, e.base+"/ls-leak.log")
 	if err != nil {
 		return err
 	}
-	defer ext.close()
+	defer ext.Close(waitTimeout)
+	in := serveInProcess()
+	defer closeInProcess(in)
 
-	serverEnd, clientEnd := net.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- lsp.NewServer(lsp.Options{}).Serve(ctx, serverEnd) }()
-	in := newClient(clientEnd, clientEnd)
-	defer func() {
-		_ = in.close()
-		clientEnd.Close()
-		<-served
-	}()
-
-	clients := []*client{ext, in}
+	clients := []*lsptest.Conn{ext.Conn, in.Conn}
 	for _, c := range clients {
-		if _, err := c.initialize([]string{uri}); err != nil {
+		if _, err := initialize(c, []string{uri}); err != nil {
 			return err
 		}
-		if _, err := c.waitState(0, uri, "stopped"); err != nil {
+		if _, err := waitState(c, 0, uri, "stopped"); err != nil {
 			return err
 		}
 	}
@@ -54,27 +43,24 @@ func figLeaks(e *env) error {
 	var base0 procStat
 	var gor0 int
 	cycle := func(i int) error {
-		from := []int{ext.statusCount(), in.statusCount()}
+		from := []int{ext.Len(), in.Len()}
 		d, err := startDaemon(e.sim, root)
 		if err != nil {
 			return err
 		}
 		for k, c := range clients {
-			if _, err := c.waitState(from[k], uri, "ready"); err != nil {
-				d.kill()
+			if _, err := waitState(c, from[k], uri, "ready"); err != nil {
+				d.Kill()
 				return fmt.Errorf("restart %d: %w", i, err)
 			}
 		}
 		sig := signals[i%len(signals)]
-		from = []int{ext.statusCount(), in.statusCount()}
-		if _, err := d.signal(sig); err != nil {
-			return err
-		}
-		if err := d.wait(); err != nil {
+		from = []int{ext.Len(), in.Len()}
+		if err := d.Stop(sig, waitTimeout); err != nil {
 			return err
 		}
 		for k, c := range clients {
-			if _, err := c.waitState(from[k], uri, after[sig]); err != nil {
+			if _, err := waitState(c, from[k], uri, after[sig]); err != nil {
 				return fmt.Errorf("restart %d (%s): %w", i, sig, err)
 			}
 		}

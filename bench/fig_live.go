@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
 )
 
 func figLive(e *env) error {
@@ -26,42 +28,35 @@ func figLive(e *env) error {
 		return err
 	}
 	defer w.close()
-	c, err := startServer(e.ls, e.base+"/ls-live.log")
+	c, uri, err := openFolder(e, "live", root, "stopped")
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	uri := fileURI(root)
-	if _, err := c.initialize([]string{uri}); err != nil {
-		return err
-	}
-	if _, err := c.waitState(0, uri, "stopped"); err != nil {
-		return err
-	}
+	defer c.Close(waitTimeout)
 
 	var startListen, startSock, stopSignal, stopRm, daemonStop, probeCost samples
 	intermediate := 0
 	for i := 0; i < e.cfg.liveN; i++ {
-		from, wfrom := c.statusCount(), w.count()
+		from, wfrom := c.Len(), w.count()
 		d, err := spawnDaemon(e.sim, root)
 		if err != nil {
 			return err
 		}
-		ev, err := c.waitState(from, uri, "ready")
+		readyAt, err := waitState(c.Conn, from, uri, "ready")
 		if err != nil {
-			d.kill()
+			d.Kill()
 			return fmt.Errorf("cycle %d: %w", i, err)
 		}
-		if err := d.waitReady(); err != nil {
+		if err := d.WaitReady(waitTimeout); err != nil {
 			return err
 		}
-		intermediate += countBetween(c, from, uri) - 1
+		intermediate += countBetween(c.Conn, from, uri) - 1
 		sockEv, err := w.wait(wfrom, "grpc.sock", unix.IN_CREATE, waitTimeout)
 		if err != nil {
 			return fmt.Errorf("cycle %d: %w", i, err)
 		}
-		startListen = append(startListen, ev.At.Sub(d.listeningAt()))
-		startSock = append(startSock, ev.At.Sub(sockEv.At))
+		startListen = append(startListen, readyAt.Sub(d.ListeningAt()))
+		startSock = append(startSock, readyAt.Sub(sockEv.At))
 		if i < 20 {
 			// What one probe of a poller costs (the raw floor), measured
 			// against this very daemon.
@@ -72,25 +67,25 @@ func figLive(e *env) error {
 			probeCost = append(probeCost, time.Since(t0))
 		}
 
-		from, wfrom = c.statusCount(), w.count()
-		tSig, err := d.signal(syscall.SIGINT)
+		from, wfrom = c.Len(), w.count()
+		tSig, err := d.Signal(syscall.SIGINT)
 		if err != nil {
 			return err
 		}
-		ev, err = c.waitState(from, uri, "stopped")
+		stoppedAt, err := waitState(c.Conn, from, uri, "stopped")
 		if err != nil {
-			d.kill()
+			d.Kill()
 			return fmt.Errorf("cycle %d: %w", i, err)
 		}
-		if err := d.wait(); err != nil {
+		if err := d.WaitExit(waitTimeout); err != nil {
 			return err
 		}
 		rmEv, err := w.wait(wfrom, "grpc.pid", unix.IN_DELETE, waitTimeout)
 		if err != nil {
 			return fmt.Errorf("cycle %d: %w", i, err)
 		}
-		stopSignal = append(stopSignal, ev.At.Sub(tSig))
-		stopRm = append(stopRm, ev.At.Sub(rmEv.At))
+		stopSignal = append(stopSignal, stoppedAt.Sub(tSig))
+		stopRm = append(stopRm, stoppedAt.Sub(rmEv.At))
 		daemonStop = append(daemonStop, rmEv.At.Sub(tSig))
 	}
 
@@ -148,13 +143,12 @@ func figLive(e *env) error {
 	return nil
 }
 
-// countBetween counts folder's heddle/status notifications from index from on.
-func countBetween(c *client, from int, folder string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// countBetween counts folder's heddle/status notifications from message
+// index from on.
+func countBetween(c *lsptest.Conn, from int, folder string) int {
 	n := 0
-	for _, ev := range c.statuses[from:] {
-		if ev.Folder == folder {
+	for _, m := range c.Messages()[from:] {
+		if p, ok := lsptest.StatusOf(m); ok && p.Folder == folder {
 			n++
 		}
 	}

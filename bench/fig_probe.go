@@ -15,12 +15,14 @@ import (
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
 	"github.com/heddle-ls/heddle-ls/internal/sim"
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // ready is a repository with a running daemon (the sim's default 120-op log).
 type ready struct {
 	root string
-	d    *daemon
+	d    *simtest.Process
 }
 
 var shared *ready
@@ -88,19 +90,19 @@ func figOperations(e *env) error {
 	if err != nil {
 		return err
 	}
-	defer big.stop()
+	defer stop(big)
 
 	c, err := startServer(e.ls, e.base+"/ls-ops.log")
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	uri, bigURI := fileURI(r.root), fileURI(bigRoot)
-	if _, err := c.initialize([]string{uri, bigURI}); err != nil {
+	defer c.Close(waitTimeout)
+	uri, bigURI := protocol.PathToURI(r.root), protocol.PathToURI(bigRoot)
+	if _, err := initialize(c.Conn, []string{uri, bigURI}); err != nil {
 		return err
 	}
 	for _, u := range []string{uri, bigURI} {
-		if _, err := c.waitState(0, u, "ready"); err != nil {
+		if _, err := waitState(c.Conn, 0, u, "ready"); err != nil {
 			return err
 		}
 	}
@@ -132,15 +134,14 @@ func figOperations(e *env) error {
 			}
 			// A trivial round trip: an unknown method answers -32601
 			// straight from the dispatcher.
-			t0, m, err := c.call("bench/echo", nil, waitTimeout)
+			m, echoD, err := c.Request(waitTimeout, "bench/echo", nil)
 			if err != nil {
 				return nil, nil, nil, err
 			}
 			if m.Error == nil {
 				return nil, nil, nil, fmt.Errorf("bench/echo: expected method-not-found, got a result")
 			}
-			echoD := m.At.Sub(t0)
-			d, m, err := c.rpc("workspace/executeCommand", args)
+			d, m, err := rpc(c.Conn, "workspace/executeCommand", args)
 			if err != nil {
 				return nil, nil, nil, err
 			}

@@ -13,6 +13,10 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 func figScale(e *env) error {
@@ -24,13 +28,13 @@ func figScale(e *env) error {
 		if err != nil {
 			return err
 		}
-		roots[i], uris[i] = r, fileURI(r)
+		roots[i], uris[i] = r, protocol.PathToURI(r)
 	}
-	daemons := make([]*daemon, live)
+	daemons := make([]*simtest.Process, live)
 	defer func() {
 		for _, d := range daemons {
 			if d != nil {
-				_ = d.stop()
+				stop(d)
 			}
 		}
 	}()
@@ -81,51 +85,50 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 		if err != nil {
 			return err
 		}
-		tInit, err := c.initialize(uris)
+		tInit, err := initialize(c.Conn, uris)
 		if err != nil {
-			c.close()
+			c.Close(waitTimeout)
 			return err
 		}
 		seen := map[string]bool{}
 		ready := 0
-		last, _, err := c.waitStatus(0, waitTimeout, func(ev statusEvent) bool {
-			if !seen[ev.Folder] {
-				seen[ev.Folder] = true
-				if ev.State == "ready" {
+		last, err := c.Wait(0, waitTimeout, func(m lsptest.Message) bool {
+			if p, ok := lsptest.StatusOf(m); ok && !seen[p.Folder] {
+				seen[p.Folder] = true
+				if p.State == "ready" {
 					ready++
 				}
 			}
 			return len(seen) == n
 		})
 		if err != nil {
-			c.close()
+			c.Close(waitTimeout)
 			return fmt.Errorf("%d of %d folders reported: %w", len(seen), n, err)
 		}
 		all = append(all, last.At.Sub(tInit))
 		firstReady = ready
 		// Let every live folder reach ready before timing heddle.status.
 		for i := range live {
-			if _, err := c.waitState(0, uris[i], "ready"); err != nil {
-				c.close()
+			if _, err := waitState(c.Conn, 0, uris[i], "ready"); err != nil {
+				c.Close(waitTimeout)
 				return err
 			}
 		}
 		if rep == 0 {
 			for i := -3; i < e.cfg.statusN; i++ {
-				t0, m, err := c.call("bench/echo", nil, waitTimeout)
+				_, de, err := c.Request(waitTimeout, "bench/echo", nil)
 				if err != nil {
-					c.close()
+					c.Close(waitTimeout)
 					return err
 				}
-				de := m.At.Sub(t0)
-				d, m, err := c.rpc("workspace/executeCommand", map[string]any{"command": "heddle.status", "arguments": []any{}})
+				d, m, err := rpc(c.Conn, "workspace/executeCommand", map[string]any{"command": "heddle.status", "arguments": []any{}})
 				if err != nil {
-					c.close()
+					c.Close(waitTimeout)
 					return err
 				}
 				var res []json.RawMessage
 				if err := json.Unmarshal(m.Result, &res); err != nil || len(res) != n {
-					c.close()
+					c.Close(waitTimeout)
 					return fmt.Errorf("heddle.status: want %d statuses, got %d (%v)", n, len(res), err)
 				}
 				if i >= 0 {
@@ -133,11 +136,11 @@ func scaleReport(e *env, roots, uris []string, live int) error {
 				}
 			}
 			if mem, err = readProc(c.PID()); err != nil {
-				c.close()
+				c.Close(waitTimeout)
 				return err
 			}
 		}
-		if err := c.close(); err != nil {
+		if err := c.Close(waitTimeout); err != nil {
 			return fmt.Errorf("heddle-ls (%d folders) did not end cleanly: %w", n, err)
 		}
 	}
@@ -163,12 +166,12 @@ func idleAndMemory(e *env, uris []string) error {
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	if _, err := c.initialize(uris); err != nil {
+	defer c.Close(waitTimeout)
+	if _, err := initialize(c.Conn, uris); err != nil {
 		return err
 	}
 	for _, u := range uris {
-		if _, err := c.waitState(0, u, "ready"); err != nil {
+		if _, err := waitState(c.Conn, 0, u, "ready"); err != nil {
 			return err
 		}
 	}
@@ -178,8 +181,8 @@ func idleAndMemory(e *env, uris []string) error {
 	if err != nil {
 		return err
 	}
-	defer ctl.close()
-	if _, err := ctl.initialize(nil); err != nil {
+	defer ctl.Close(waitTimeout)
+	if _, err := initialize(ctl.Conn, nil); err != nil {
 		return err
 	}
 	// Let start-up work (GC, the first connections' settling) finish

@@ -6,21 +6,20 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"testing"
 
-	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // inProcess starts the LSP server over a pipe with one folder whose
 // heddle-sim (from ../bin) runs with args, and waits until it is ready.
-func inProcess(b *testing.B, args ...string) (*client, string) {
+func inProcess(b *testing.B, args ...string) (*lsptest.Pipe, string) {
 	b.Helper()
 	simBin, err := filepath.Abs("../bin/heddle-sim")
 	if err != nil {
@@ -40,23 +39,14 @@ func inProcess(b *testing.B, args ...string) (*client, string) {
 	if err != nil {
 		b.Fatalf("%v (run make build first)", err)
 	}
-	b.Cleanup(func() { _ = d.stop() })
-	serverEnd, clientEnd := net.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- lsp.NewServer(lsp.Options{}).Serve(ctx, serverEnd) }()
-	c := newClient(clientEnd, clientEnd)
-	b.Cleanup(func() {
-		_ = c.close()
-		cancel()
-		clientEnd.Close()
-		<-served
-	})
-	uri := fileURI(root)
-	if _, err := c.initialize([]string{uri}); err != nil {
+	b.Cleanup(func() { stop(d) })
+	c := serveInProcess()
+	b.Cleanup(func() { _ = closeInProcess(c) })
+	uri := protocol.PathToURI(root)
+	if _, err := initialize(c.Conn, []string{uri}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := c.waitState(0, uri, "ready"); err != nil {
+	if _, err := waitState(c.Conn, 0, uri, "ready"); err != nil {
 		b.Fatal(err)
 	}
 	return c, uri
@@ -66,7 +56,7 @@ func benchOperations(b *testing.B, args ...string) {
 	c, uri := inProcess(b, args...)
 	params := map[string]any{"command": "heddle.operations", "arguments": []any{uri, map[string]any{"limit": 50}}}
 	for b.Loop() {
-		if _, _, err := c.rpc("workspace/executeCommand", params); err != nil {
+		if _, _, err := rpc(c.Conn, "workspace/executeCommand", params); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -82,7 +72,7 @@ func BenchmarkOperationsLargeLog(b *testing.B) { benchOperations(b, "--ops", "50
 func BenchmarkEcho(b *testing.B) {
 	c, _ := inProcess(b)
 	for b.Loop() {
-		if _, _, err := c.call("bench/echo", nil, waitTimeout); err != nil {
+		if _, _, err := c.Request(waitTimeout, "bench/echo", nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -120,7 +110,7 @@ func TestMemoryProfile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		nosock = append(nosock, fileURI(r))
+		nosock = append(nosock, protocol.PathToURI(r))
 		if _, err := startDaemon(bin+"/heddle-sim", r, "--fault", "pidfile-only"); err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +118,7 @@ func TestMemoryProfile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		live = append(live, fileURI(r))
+		live = append(live, protocol.PathToURI(r))
 		if _, err := startDaemon(bin+"/heddle-sim", r); err != nil {
 			t.Fatal(err)
 		}
@@ -136,9 +126,9 @@ func TestMemoryProfile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dead = append(dead, fileURI(r))
+		dead = append(dead, protocol.PathToURI(r))
 	}
-	rss := func(c *client, stage string) {
+	rss := func(c *lsptest.Process, stage string) {
 		ps, err := readProc(c.PID())
 		if err != nil {
 			t.Fatal(err)
@@ -161,29 +151,24 @@ func TestMemoryProfile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.initialize(st.folders); err != nil {
+		if _, err := initialize(c.Conn, st.folders); err != nil {
 			t.Fatal(err)
 		}
 		for _, u := range st.folders {
-			if _, err := c.waitState(0, u, st.state); err != nil {
+			if _, err := waitState(c.Conn, 0, u, st.state); err != nil {
 				t.Fatal(err)
 			}
 		}
 		rss(c, st.name)
-		c.close()
+		c.Close(waitTimeout)
 	}
 
-	serverEnd, clientEnd := net.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- lsp.NewServer(lsp.Options{}).Serve(ctx, serverEnd) }()
-	c := newClient(clientEnd, clientEnd)
-	if _, err := c.initialize(live); err != nil {
+	c := serveInProcess()
+	if _, err := initialize(c.Conn, live); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range live {
-		if _, err := c.waitState(0, u, "ready"); err != nil {
+		if _, err := waitState(c.Conn, 0, u, "ready"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,7 +191,5 @@ func TestMemoryProfile(t *testing.T) {
 	}
 	_ = pprof.Lookup("goroutine").WriteTo(g, 1)
 	g.Close()
-	_ = c.close()
-	clientEnd.Close()
-	<-served
+	_ = closeInProcess(c)
 }

@@ -65,10 +65,19 @@ func dialSocket(ctx context.Context, socket string, timeout time.Duration) (*net
 // process. Its dialer hands gRPC the probe's already verified socket first,
 // and re-verifies (uid and pid) every later connection, so gRPC's transparent
 // reconnects can never reach a process other than the one we proved.
+//
+// A connection the link replaces (a refresh makes a new one; a daemon going
+// away drops it) is retired, not closed: queries still running on it finish
+// (closing a grpc.ClientConn cancels its calls), and the last one closes it.
 type daemonConn struct {
 	cc     *grpc.ClientConn
 	pid    int // the peer pid, proven by SO_PEERCRED
 	socket string
+
+	mu      sync.Mutex
+	users   int  // queries running on it
+	retired bool // replaced: close when users reaches 0
+	closed  bool
 }
 
 func newDaemonConn(first *net.UnixConn, socket string, pid int, connectTimeout time.Duration) (*daemonConn, error) {
@@ -110,8 +119,58 @@ func newDaemonConn(first *net.UnixConn, socket string, pid int, connectTimeout t
 	return &daemonConn{cc: cc, pid: pid, socket: socket}, nil
 }
 
+// Close closes the connection now (one never handed to a query).
 func (d *daemonConn) Close() {
-	if d != nil {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	already := d.closed
+	d.closed = true
+	d.mu.Unlock()
+	if !already {
+		d.cc.Close()
+	}
+}
+
+// acquire marks a query running on the connection; false if it was retired.
+func (d *daemonConn) acquire() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.retired || d.closed {
+		return false
+	}
+	d.users++
+	return true
+}
+
+// release ends a query's use; the last use of a retired connection closes it.
+func (d *daemonConn) release() {
+	d.mu.Lock()
+	d.users--
+	last := d.retired && d.users == 0 && !d.closed
+	if last {
+		d.closed = true
+	}
+	d.mu.Unlock()
+	if last {
+		d.cc.Close()
+	}
+}
+
+// retire closes the connection once no query uses it.
+func (d *daemonConn) retire() {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	d.retired = true
+	now := d.users == 0 && !d.closed
+	if now {
+		d.closed = true
+	}
+	d.mu.Unlock()
+	if now {
 		d.cc.Close()
 	}
 }

@@ -7,14 +7,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heddle-ls/heddle-ls/internal/fanout"
 	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 	"github.com/heddle-ls/heddle-ls/internal/procwatch"
 )
 
-// A link tracks one heddle dir. Its goroutine (run) owns the probe loop,
-// the policy's counters, the connection's watchers, the exit watch, the
-// retry timer and the delivery to subscribers; mu guards the fields that
-// queries read from other goroutines.
+// A link tracks one heddle dir: it is the fanout source of that dir's
+// subscribers. Its goroutine (run) owns the probe loop, the policy's
+// counters, the connection's watchers, the exit watch, the retry timer and
+// the delivery to subscribers (src); mu guards the fields that queries read
+// from other goroutines.
 //
 // Nothing here polls. A probe runs only when something happened: a file
 // event in sockets/ (or, while it is missing, on the path to it), the
@@ -24,13 +26,11 @@ type link struct {
 	dir        string // canonical heddle dir
 	socketsDir string
 	t          *Tracker
+	src        *fanout.Source[Status] // the subscribers; Done when the last leaves
 
 	kickCh    chan struct{} // buffered 1: "something may have changed"
-	subCh     chan struct{} // buffered 1: "a subscriber is waiting for its first status"
 	refreshCh chan chan Status
 	apiCh     chan string // an API learned from a query's answer
-	closeCh   chan struct{}
-	done      chan struct{}
 	closed    atomic.Bool
 	ctx       context.Context // ends when the link closes
 	cancel    context.CancelFunc
@@ -41,7 +41,6 @@ type link struct {
 	status Status      // what subscribers were last given
 	known  bool        // status holds a probe result
 	conn   *daemonConn // verified connection, when state is ready or unhealthy
-	subs   []*subscription
 
 	// Owned by run.
 	policy   policyState
@@ -49,29 +48,6 @@ type link struct {
 	exit     *procwatch.Watch   // the daemon process's exit: catches SIGKILL and SIGTERM, which leave the files behind
 	exitPID  int
 	retry    *time.Timer
-}
-
-// subscription is one Watch. mu is held while fn runs, so stop waits out a
-// delivery under way and none follows it.
-type subscription struct {
-	fn      func(Status)
-	mu      sync.Mutex
-	stopped bool
-	greeted bool // run only: fn has been given a status
-}
-
-func (s *subscription) deliver(st Status) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.stopped {
-		s.fn(st)
-	}
-}
-
-func (s *subscription) stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
 }
 
 // coalesceWindow merges the burst of events one daemon start or stop makes
@@ -82,42 +58,15 @@ const coalesceWindow = time.Millisecond
 // what it was doing.
 const refreshMargin = time.Second
 
-func newLink(t *Tracker, dir string) *link {
+func newLink(t *Tracker, dir string, src *fanout.Source[Status]) *link {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t,
-		kickCh: make(chan struct{}, 1), subCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
-		apiCh: make(chan string, 1), closeCh: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t, src: src,
+		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
+		apiCh: make(chan string, 1), ctx: ctx, cancel: cancel}
 	l.sockets = t.watcher.Follow(l.socketsDir, func(base string) bool {
 		return base == "grpc.pid" || base == "grpc.sock"
 	}, l.kick)
-	go l.run()
 	return l
-}
-
-// subscribe adds a subscriber; the link goroutine greets it.
-func (l *link) subscribe(fn func(Status)) *subscription {
-	s := &subscription{fn: fn}
-	l.mu.Lock()
-	l.subs = append(l.subs, s)
-	l.mu.Unlock()
-	select {
-	case l.subCh <- struct{}{}:
-	default:
-	}
-	return s
-}
-
-// unsubscribe removes a subscriber and returns how many remain.
-func (l *link) unsubscribe(s *subscription) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, x := range l.subs {
-		if x == s {
-			l.subs = append(l.subs[:i:i], l.subs[i+1:]...)
-			break
-		}
-	}
-	return len(l.subs)
 }
 
 // kick asks for a re-probe soon; it never blocks.
@@ -128,15 +77,15 @@ func (l *link) kick() {
 	}
 }
 
-func (l *link) close() {
-	if l.closed.CompareAndSwap(false, true) {
-		l.cancel()
-		close(l.closeCh)
-	}
-}
-
+// run is the link's goroutine, until the last subscriber leaves.
 func (l *link) run() {
-	defer close(l.done)
+	defer l.teardown()
+	go func() {
+		// The last subscriber gone: end the probe (and its RPCs) at once.
+		<-l.src.Done()
+		l.closed.Store(true)
+		l.cancel()
+	}()
 	l.reprobe(false)
 	var coalesce <-chan time.Time
 	for {
@@ -145,11 +94,16 @@ func (l *link) run() {
 			retry = l.retry.C
 		}
 		select {
-		case <-l.closeCh:
-			l.teardown()
+		case <-l.src.Done():
 			return
-		case <-l.subCh:
-			l.greet()
+		case <-l.src.Wake():
+			// A subscriber joined: greet it once a status is known.
+			l.mu.Lock()
+			st, known := l.status, l.known
+			l.mu.Unlock()
+			if known {
+				l.src.Greet(st)
+			}
 		case <-l.kickCh:
 			if coalesce == nil {
 				coalesce = time.After(coalesceWindow)
@@ -187,23 +141,6 @@ func (l *link) current() Status {
 	return l.status
 }
 
-// greet gives subscribers that have not had a status yet the current one.
-func (l *link) greet() {
-	l.mu.Lock()
-	st, known := l.status, l.known
-	subs := append([]*subscription(nil), l.subs...)
-	l.mu.Unlock()
-	if !known {
-		return // the first probe's publish will greet them
-	}
-	for _, s := range subs {
-		if !s.greeted {
-			s.greeted = true
-			s.deliver(st)
-		}
-	}
-}
-
 // reprobe arms the watch, probes, and repeats if the watched path changed
 // meanwhile (an event between the two could otherwise be missed). fresh
 // forbids reusing the open connection.
@@ -217,7 +154,11 @@ func (l *link) reprobe(fresh bool) {
 			reuse = l.connNow()
 		}
 		l.t.probes.Add(1)
-		res = probe(l.ctx, l.dir, l.t.options(), reuse)
+		opts := l.t.options()
+		if l.policy.confirming {
+			opts = opts.confirming()
+		}
+		res = probe(l.ctx, l.dir, opts, reuse)
 		if l.closed.Load() {
 			if res.conn != reuse {
 				res.conn.Close()
@@ -313,7 +254,8 @@ func (l *link) stopRetry() {
 	}
 }
 
-// setConn swaps the verified connection, closing the old one and its watchers.
+// setConn swaps the verified connection, stopping the old one's watchers
+// and retiring it (queries running on it finish first).
 func (l *link) setConn(c *daemonConn) {
 	l.mu.Lock()
 	old := l.conn
@@ -324,7 +266,7 @@ func (l *link) setConn(c *daemonConn) {
 			l.connStop()
 			l.connStop = nil
 		}
-		old.Close()
+		old.retire()
 	}
 }
 
@@ -377,20 +319,17 @@ func (l *link) publish(st Status) {
 		st.Since = time.Now().UTC().Truncate(time.Millisecond)
 	}
 	l.status, l.known = st, true
-	subs := append([]*subscription(nil), l.subs...)
 	l.mu.Unlock()
 	l.policy.shown, l.policy.known = st, true
 	if l.closed.Load() {
 		return
 	}
 	l.t.log.Debug("daemon status", "dir", st.HeddleDir, "state", st.State, "reason", st.Reason, "pid", st.PID)
-	for _, s := range subs {
-		s.greeted = true
-		s.deliver(st)
-	}
+	l.src.Publish(st)
 }
 
 func (l *link) teardown() {
+	l.cancel()
 	l.stopRetry()
 	l.watchExit(0)
 	l.setConn(nil)

@@ -13,6 +13,11 @@ import (
 const (
 	longRetries = 5 // confirmed timeouts: 1 s, 2 s, 4 s, 8 s, 16 s, then the state stands
 
+	// starvedRetries bounds the probes in a row whose timeout coincided
+	// with heddle-ls itself waiting to run (starve.go): they are not
+	// confirmations, and are retried after confirmDelay, doubled each time.
+	starvedRetries = 4
+
 	// confirmDelay (plus up to as much again, at random) separates a
 	// timed-out probe from the probe that confirms it: a busy machine
 	// (an editor starting on two cores, twenty folders probed at once)
@@ -47,6 +52,7 @@ type policyState struct {
 	shortTries int    // retries after a refused connect
 	longTries  int    // retries after a confirmed timeout
 	confirming bool   // the last probe timed out; the next one confirms or clears it
+	starved    int    // timeouts in a row that were explained by our own starvation
 }
 
 // decision is what to do with one probe's result.
@@ -70,9 +76,12 @@ type decision struct {
 //     has bound but not yet listened: show starting, retry on shortBackoff,
 //     then let unreachable stand.
 //   - A timeout is not proof of a broken daemon: the first one is held (a
-//     first probe publishes nothing yet) and confirmed by one more probe
-//     after confirmDelay; only a second timeout in a row is shown. Confirmed
-//     timeouts are re-probed on a long backoff, then the state stands.
+//     first probe publishes nothing yet) and confirmed by one more probe,
+//     with twice the deadlines, after confirmDelay; only a second timeout in
+//     a row is shown. A timeout while heddle-ls itself was starved of CPU
+//     confirms nothing and is retried (starvedRetries, backing off).
+//     Confirmed timeouts are re-probed on a long backoff, then the state
+//     stands.
 func decide(res probeResult, p policyState) decision {
 	st := res.status
 	d := decision{status: st, next: p}
@@ -96,6 +105,12 @@ func decide(res probeResult, p policyState) decision {
 		d.status.Reason = ReasonNotListening
 		d.status.Hint, d.status.Fix = "", FixNone
 		d.status.Message = "the daemon is starting: its socket does not accept connections yet"
+	case res.timedOut && res.starved && p.starved < starvedRetries && !alreadyShown:
+		d.next.confirming = true
+		d.next.starved++
+		d.retry = confirmDelay<<p.starved + rand.N(confirmDelay)
+		d.watchPID = st.PID
+		return d
 	case res.timedOut && !p.confirming && !alreadyShown:
 		d.next.confirming = true
 		d.retry = confirmDelay + rand.N(confirmDelay)
@@ -105,7 +120,7 @@ func decide(res probeResult, p policyState) decision {
 		d.retry = time.Second << p.longTries
 		d.next.longTries++
 	}
-	d.next.confirming = false
+	d.next.confirming, d.next.starved = false, 0
 	d.publish = true
 	switch st.State {
 	case StateStarting, StateUnreachable, StateUnhealthy, StateReady, StateDenied:

@@ -70,6 +70,17 @@ func TestDecide(t *testing.T) {
 		{name: "after the long retries the timeout stands",
 			res: probeResult{status: unhealthy, timedOut: true}, state: policyState{shown: unhealthy, known: true, longTries: longRetries},
 			publish: true, state2: StateUnhealthy, watchPID: 7},
+		{name: "a confirming timeout while heddle-ls was starved confirms nothing: retried, backing off",
+			res: probeResult{status: unhealthy, timedOut: true, starved: true}, state: policyState{confirming: true, starved: 1},
+			publish: false, retry: func(d time.Duration) bool { return d >= 2*confirmDelay && d < 3*confirmDelay }, watchPID: 7,
+			check: func(t *testing.T, n policyState) {
+				if n.starved != 2 || !n.confirming {
+					t.Errorf("after a starved timeout %+v", n)
+				}
+			}},
+		{name: "starved timeouts are retried a bounded number of times, then shown",
+			res: probeResult{status: unhealthy, timedOut: true, starved: true}, state: policyState{confirming: true, starved: starvedRetries},
+			publish: true, state2: StateUnhealthy, retry: func(d time.Duration) bool { return d == time.Second }, watchPID: 7},
 		{name: "an answer after a first timeout clears the confirmation",
 			res: probeResult{status: ready}, state: policyState{confirming: true},
 			publish: true, state2: StateReady, watchPID: 7,

@@ -80,6 +80,7 @@ type probeResult struct {
 	refused      bool // socket exists but nobody listens (yet)
 	lost         bool // the daemon dropped the connection (it is going away)
 	timedOut     bool // a step missed its deadline
+	starved      bool // ...while heddle-ls itself waited to be scheduled (see starve.go)
 	healthServed bool // the daemon registers grpc.health.v1 (so Watch works)
 }
 
@@ -89,6 +90,14 @@ type prober struct {
 	opts      Options
 	res       probeResult
 	stepStart time.Time
+	sched     schedSnapshot // scheduling latencies when the probe began
+}
+
+// timedOut records a missed deadline d, and whether this process was
+// starved meanwhile.
+func (p *prober) timedOut(d time.Duration) {
+	p.res.timedOut = true
+	p.res.starved = starvedSince(p.sched, starvedThreshold(d))
 }
 
 func (p *prober) begin() { p.stepStart = time.Now() }
@@ -119,7 +128,7 @@ func (p *prober) finish(state State, reason, hint, format string, args ...any) p
 func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonConn) probeResult {
 	opts = opts.WithDefaults()
 	socketsDir := filepath.Join(heddleDir, "sockets")
-	p := &prober{heddleDir: heddleDir, opts: opts}
+	p := &prober{heddleDir: heddleDir, opts: opts, sched: readSched()}
 	p.res.status = Status{HeddleDir: heddleDir,
 		Socket: filepath.Join(socketsDir, "grpc.sock")}
 	socket := p.res.status.Socket
@@ -232,8 +241,8 @@ func probe(ctx context.Context, heddleDir string, opts Options, reuse *daemonCon
 		return p.finish(StateUnreachable, ReasonConnectRefused, hintRestart,
 			"the daemon (pid %d) does not accept connections", pf.PID)
 	case isTimeout(err):
-		p.step("connect", false, "no answer within %v", opts.ConnectTimeout)
-		p.res.timedOut = true
+		p.timedOut(opts.ConnectTimeout)
+		p.step("connect", false, "no answer within %v%s", opts.ConnectTimeout, starvedNote(p.res.starved))
 		return p.finish(StateUnreachable, ReasonConnectTimeout, hintRestart,
 			"the daemon (pid %d) did not accept a connection within %v", pf.PID, opts.ConnectTimeout)
 	case errors.Is(err, fs.ErrPermission):
@@ -317,8 +326,8 @@ func (p *prober) health(ctx context.Context, dc *daemonConn, owned bool) probeRe
 			"the daemon reports it is not serving; check its log or restart it",
 			"the daemon (pid %d) reports %s", pid, resp.GetStatus())
 	case code == codes.DeadlineExceeded || isTimeout(err):
-		p.step("health", false, "no answer within %v", p.opts.HealthTimeout)
-		p.res.timedOut = true
+		p.timedOut(p.opts.HealthTimeout)
+		p.step("health", false, "no answer within %v%s", p.opts.HealthTimeout, starvedNote(p.res.starved))
 		return fail(StateUnhealthy, ReasonHealthTimeout, hintRestart,
 			"the daemon (pid %d) did not answer a health check within %v", pid, p.opts.HealthTimeout)
 	default:
@@ -367,6 +376,13 @@ func detectAPI(ctx context.Context, dc *daemonConn) string {
 	}
 }
 
+func starvedNote(starved bool) string {
+	if starved {
+		return " (heddle-ls itself was kept waiting to run meanwhile: the machine is busy)"
+	}
+	return ""
+}
+
 func processName(info processInfo) string {
 	if info.Exe != "" {
 		return info.Exe
@@ -382,7 +398,7 @@ func Probe(ctx context.Context, heddleDir string, opts Options) Explanation {
 	res := probe(ctx, heddleDir, opts, nil)
 	if res.timedOut && ctx.Err() == nil {
 		first := res
-		res = probe(ctx, heddleDir, opts, nil)
+		res = probe(ctx, heddleDir, opts.confirming(), nil)
 		if res.timedOut {
 			res.steps = append([]Step{{Name: "retry", OK: false,
 				Detail: "the first probe timed out too (" + first.status.Reason + "); the timeout is confirmed"}}, res.steps...)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	apiv1alpha1 "github.com/heddle-ls/heddle-ls/daemonlink/heddleapiv1alpha1"
 	"github.com/heddle-ls/heddle-ls/daemonlink/heddlev1"
 	"github.com/heddle-ls/heddle-ls/heddle"
 )
@@ -16,27 +18,32 @@ import (
 // Queries: read-only RPCs over a tracked dir's verified connection, each
 // under the caller's context and the query deadline.
 
-// readyConn returns the connection of a ready daemon that speaks heddle.v1,
-// or a QueryError saying why there is none.
-func (t *Tracker) readyConn(heddleDir string) (*daemonConn, *link, error) {
+// readyConn returns the connection of a ready daemon that speaks heddle.v1
+// (or, when v1alpha1 is true, heddle.api.v1alpha1 too), acquired for one
+// query (callOn releases it), and the API it speaks; or a QueryError
+// saying why there is none.
+func (t *Tracker) readyConn(heddleDir string, v1alpha1 bool) (*daemonConn, *link, string, error) {
 	l := t.link(heddleDir)
 	if l == nil {
-		return nil, nil, &QueryError{Kind: KindNotTracked, Message: "no daemon is tracked for " + heddleDir}
+		return nil, nil, "", &QueryError{Kind: KindNotTracked, Message: "no daemon is tracked for " + heddleDir}
 	}
 	l.mu.Lock()
 	st, conn, known := l.status, l.conn, l.known
 	l.mu.Unlock()
 	switch {
 	case !known:
-		return nil, nil, &QueryError{Kind: KindNotReady, Message: "the daemon is still being probed",
+		return nil, nil, "", &QueryError{Kind: KindNotReady, Message: "the daemon is still being probed",
 			Hint: "try again in a moment"}
 	case st.State != StateReady || conn == nil:
-		return nil, nil, &QueryError{Kind: KindNotReady,
+		return nil, nil, "", &QueryError{Kind: KindNotReady,
 			Message: fmt.Sprintf("the daemon is not ready (%s: %s)", st.State, st.Message), Hint: st.Hint}
-	case st.API == APIV1Alpha1:
-		return nil, nil, unsupported()
+	case st.API == APIV1Alpha1 && !v1alpha1:
+		return nil, nil, "", unsupported()
+	case !conn.acquire():
+		return nil, nil, "", &QueryError{Kind: KindNotReady, Message: "the daemon's connection is being replaced",
+			Hint: "try again in a moment"}
 	}
-	return conn, l, nil
+	return conn, l, st.API, nil
 }
 
 func unsupported() *QueryError {
@@ -44,20 +51,29 @@ func unsupported() *QueryError {
 		Message: "the daemon speaks heddle.api.v1alpha1, which has no such query", Hint: hintV1Alpha1}
 }
 
-// call runs one RPC with the query deadline and classifies its failure.
+// call runs one heddle.v1 RPC with the query deadline and classifies its
+// failure.
 func call[T any](ctx context.Context, t *Tracker, heddleDir string, rpc func(context.Context, *daemonConn) (T, error)) (T, error) {
 	var zero T
-	conn, l, err := t.readyConn(heddleDir)
+	conn, l, _, err := t.readyConn(heddleDir, false)
 	if err != nil {
 		return zero, err
 	}
+	return callOn(ctx, t, conn, l, APIHeddleV1, rpc)
+}
+
+// callOn runs rpc, a call of api, over conn (acquired by readyConn, and
+// released here), the connection of l.
+func callOn[T any](ctx context.Context, t *Tracker, conn *daemonConn, l *link, api string, rpc func(context.Context, *daemonConn) (T, error)) (T, error) {
+	defer conn.release()
+	var zero T
 	qctx, cancel := context.WithTimeout(ctx, t.options().QueryTimeout)
 	defer cancel()
 	out, err := rpc(qctx, conn)
 	st := status.Convert(err)
 	switch {
 	case err == nil:
-		l.learnAPI(APIHeddleV1)
+		l.learnAPI(api)
 	case st.Code() == codes.Unimplemented:
 		l.learnAPI(APIV1Alpha1)
 	}
@@ -130,17 +146,49 @@ func (t *Tracker) Operations(ctx context.Context, heddleDir string, q heddle.Ope
 }
 
 // SignalHealth returns the daemon's signal-health report; windowStates 0
-// means the daemon's default (200 states).
+// means the daemon's default (200 states). A heddle.v1 daemon answers it
+// from SignalService, a heddle.api.v1alpha1 one (heddle v0.10.3) from
+// StateReviewService, with the repository named by its canonical path.
 func (t *Tracker) SignalHealth(ctx context.Context, heddleDir string, windowStates uint32) (heddle.SignalHealth, error) {
-	resp, err := call(ctx, t, heddleDir, func(ctx context.Context, c *daemonConn) (*heddlev1.RepoSignalHealthReport, error) {
-		return heddlev1.NewSignalServiceClient(c.cc).GetRepoSignalHealth(ctx,
-			&heddlev1.GetRepoSignalHealthRequest{WindowStates: windowStates})
-	})
+	conn, l, api, err := t.readyConn(heddleDir, true)
 	if err != nil {
 		return heddle.SignalHealth{}, err
 	}
-	out := heddle.SignalHealth{WindowStates: resp.GetWindowStates(), Entries: make([]heddle.SignalHealthEntry, 0, len(resp.GetEntries()))}
-	for _, e := range resp.GetEntries() {
+	type entry interface {
+		GetModuleId() string
+		GetFireRate() float32
+		GetWarn() bool
+	}
+	var window uint32
+	var entries []entry
+	if api == APIV1Alpha1 {
+		resp, err := callOn(ctx, t, conn, l, APIV1Alpha1, func(ctx context.Context, c *daemonConn) (*apiv1alpha1.RepoSignalHealthReport, error) {
+			return apiv1alpha1.NewStateReviewServiceClient(c.cc).GetRepoSignalHealth(ctx, &apiv1alpha1.GetRepoSignalHealthRequest{
+				RepoPath:     &apiv1alpha1.RepositoryRef{Reference: &apiv1alpha1.RepositoryRef_CanonicalPath{CanonicalPath: filepath.Dir(heddleDir)}},
+				WindowStates: windowStates})
+		})
+		if err != nil {
+			return heddle.SignalHealth{}, err
+		}
+		window = resp.GetWindowStates()
+		for _, e := range resp.GetEntries() {
+			entries = append(entries, e)
+		}
+	} else {
+		resp, err := callOn(ctx, t, conn, l, APIHeddleV1, func(ctx context.Context, c *daemonConn) (*heddlev1.RepoSignalHealthReport, error) {
+			return heddlev1.NewSignalServiceClient(c.cc).GetRepoSignalHealth(ctx,
+				&heddlev1.GetRepoSignalHealthRequest{WindowStates: windowStates})
+		})
+		if err != nil {
+			return heddle.SignalHealth{}, err
+		}
+		window = resp.GetWindowStates()
+		for _, e := range resp.GetEntries() {
+			entries = append(entries, e)
+		}
+	}
+	out := heddle.SignalHealth{WindowStates: window, Entries: make([]heddle.SignalHealthEntry, 0, len(entries))}
+	for _, e := range entries {
 		out.Entries = append(out.Entries, heddle.SignalHealthEntry{ModuleID: e.GetModuleId(), FireRate: e.GetFireRate(), Warn: e.GetWarn()})
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -163,5 +164,32 @@ func TestSignalHealthAndHooks(t *testing.T) {
 	if len(hooks) != len(seeded) || len(hooks) == 0 || hooks[0].Name != seeded[0].GetName() ||
 		fmt.Sprint(hooks[0].Events) != fmt.Sprint(seeded[0].GetEvents()) {
 		t.Fatalf("hooks = %+v, want %v", hooks, seeded)
+	}
+}
+
+// A refresh makes a new connection; queries running on the old one must
+// finish, not fail with "the client connection is closing".
+func TestOperations_SurviveARefreshBesideThem(t *testing.T) {
+	tr, dir := readyTracker(t, "--ops", "2000")
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := tr.Operations(context.Background(), dir, heddle.OperationQuery{Limit: 500}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	for range 10 {
+		if _, err := tr.Refresh(context.Background(), dir); err != nil {
+			errs <- fmt.Errorf("refresh: %w", err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("beside a refresh: %v", err)
 	}
 }

@@ -95,6 +95,16 @@ const (
 	DefaultQueryTimeout   = 2 * time.Second
 )
 
+// confirming are the timeouts of a probe that confirms a timeout: twice
+// the configured ones, so a merely busy daemon gets a fair second chance
+// while a hung one is still reported within a second at the defaults.
+func (o Options) confirming() Options {
+	o = o.WithDefaults()
+	o.ConnectTimeout *= 2
+	o.HealthTimeout *= 2
+	return o
+}
+
 // WithDefaults fills zero fields with the defaults.
 func (o Options) WithDefaults() Options {
 	if o.ConnectTimeout <= 0 {

@@ -7,23 +7,24 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/heddle-ls/heddle-ls/internal/fanout"
 	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 )
 
 // Tracker keeps a live Status for every watched heddle dir and runs queries
 // against their daemons. Subscribers of one heddle dir share one link (one
-// probe loop, one connection); all links share one file watcher. All
-// methods are safe for concurrent use.
+// probe loop, one connection: a fanout source); all links share one file
+// watcher. All methods are safe for concurrent use.
 type Tracker struct {
 	log        *slog.Logger
 	watcher    *fswatch.Watcher
 	ownWatcher bool
 	opts       atomic.Pointer[Options]
 	probes     atomic.Int64 // probes run by links; tests assert idleness with it
+	set        *fanout.Set[Status]
 
-	mu     sync.Mutex
-	links  map[string]*link // canonical heddle dir → link
-	closed bool
+	mu    sync.Mutex
+	links map[string]*link // canonical heddle dir → its running link, for queries
 }
 
 // ErrClosed is returned by a closed Tracker.
@@ -36,6 +37,7 @@ func NewTracker(opts Options, w *fswatch.Watcher, log *slog.Logger) (*Tracker, e
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := &Tracker{log: log, watcher: w, links: map[string]*link{}}
+	t.set = fanout.New(t.runLink)
 	if w == nil {
 		var err error
 		if t.watcher, err = fswatch.New(log); err != nil {
@@ -61,35 +63,45 @@ func (t *Tracker) SetOptions(opts Options) {
 // once, never after stop has returned. fn must not block, nor call stop.
 // The dir is probed while it has subscribers.
 func (t *Tracker) Watch(heddleDir string, fn func(Status)) (stop func()) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return func() {}
-	}
-	l := t.links[heddleDir]
-	if l == nil {
-		l = newLink(t, heddleDir)
-		t.links[heddleDir] = l
-	}
-	s := l.subscribe(fn)
-	var once sync.Once
-	return func() { once.Do(func() { t.unsubscribe(l, s) }) }
+	return t.set.Subscribe(heddleDir, fn)
 }
 
-func (t *Tracker) unsubscribe(l *link, s *subscription) {
-	s.stop()
+// runLink is one heddle dir's source: its link, registered for queries
+// while it runs.
+func (t *Tracker) runLink(dir string, src *fanout.Source[Status]) {
+	l := newLink(t, dir, src)
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if l.unsubscribe(s) == 0 && t.links[l.dir] == l {
-		delete(t.links, l.dir)
-		l.close()
-	}
+	t.links[dir] = l
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.links[dir] == l {
+			delete(t.links, dir)
+		}
+		t.mu.Unlock()
+	}()
+	// Watch need not wait for the first probe: its publish greets the
+	// subscribers.
+	src.Ready()
+	l.run()
 }
 
+// link is the running link of a watched dir, or nil. A link whose last
+// subscriber has left is not watched any more, even while its goroutine
+// winds down.
 func (t *Tracker) link(heddleDir string) *link {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.links[heddleDir]
+	l := t.links[heddleDir]
+	t.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	select {
+	case <-l.src.Done():
+		return nil
+	default:
+		return l
+	}
 }
 
 // Refresh re-probes a watched dir from scratch (new connection, no caches,
@@ -107,7 +119,7 @@ func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error)
 	reply := make(chan Status, 1)
 	select {
 	case l.refreshCh <- reply:
-	case <-l.done:
+	case <-l.src.Done():
 		return Status{}, ErrClosed
 	case <-ctx.Done():
 		return Status{}, ctx.Err()
@@ -115,7 +127,7 @@ func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error)
 	select {
 	case st := <-reply:
 		return st, nil
-	case <-l.done:
+	case <-l.src.Done():
 		return Status{}, ErrClosed
 	case <-ctx.Done():
 		return Status{}, ctx.Err()
@@ -125,21 +137,7 @@ func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error)
 // Close stops every link and the watcher (if it is the tracker's own), and
 // waits for their goroutines.
 func (t *Tracker) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return nil
-	}
-	t.closed = true
-	links := t.links
-	t.links = map[string]*link{}
-	t.mu.Unlock()
-	for _, l := range links {
-		l.close()
-	}
-	for _, l := range links {
-		<-l.done
-	}
+	t.set.Close()
 	if t.ownWatcher {
 		return t.watcher.Close()
 	}

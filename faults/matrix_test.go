@@ -219,7 +219,7 @@ func TestFault08_NotServing(t *testing.T) {
 func TestFault13_SocketPathTooLong(t *testing.T) {
 	const suffix = "/.heddle/sockets/grpc.sock"
 	mk := func(total int) string {
-		base := newRepoDir(t)
+		base := simtest.ShortDir(t)
 		pad := total - len(base) - 1 - len(suffix)
 		if pad < 1 {
 			t.Fatalf("temp dir %s too long for a %d-byte socket path", base, total)
@@ -246,8 +246,10 @@ func TestFault13_SocketPathTooLong(t *testing.T) {
 	s.end()
 }
 
-// 14. A daemon answering only heddle.api.v1alpha1: ready, and every query
-// refused with a clear "api unsupported" error.
+// 14. A daemon answering only heddle.api.v1alpha1 (heddle v0.10.3): ready;
+// signal health answered over that API (StateReviewService), operations and
+// hooks, which it lacks, refused with a clear "api unsupported" error (no
+// heddle CLI here to fall through to).
 func TestFault14_V1Alpha1Only(t *testing.T) {
 	repo := newRepo(t)
 	simtest.Start(t, repo, "--fault", "no-v1")
@@ -257,7 +259,11 @@ func TestFault14_V1Alpha1Only(t *testing.T) {
 		t.Errorf("api = %q, want heddle.api.v1alpha1", st.API)
 	}
 	s.faultyOK[uri(repo)] = false
-	for _, cmd := range []string{protocol.CmdOperations, protocol.CmdSignalHealth, protocol.CmdHooks} {
+	m, _ := s.srv.ExecuteCommand(s.queryDeadline(), protocol.CmdSignalHealth, uri(repo))
+	if res := lsptest.Decode[protocol.SignalHealthResult](t, m); res.Source != protocol.SourceDaemon || res.WindowStates == 0 {
+		t.Errorf("signal health on a v1alpha1 daemon = %s, want an answer from the daemon", m.Raw)
+	}
+	for _, cmd := range []string{protocol.CmdOperations, protocol.CmdHooks} {
 		m, took := s.srv.ExecuteCommand(s.queryDeadline(), cmd, uri(repo))
 		if m.Error == nil || m.Error.Code != -32803 || lsptest.ErrorData(m).Kind != "api-unsupported" {
 			t.Errorf("%s on a v1alpha1 daemon = %s, want -32803 api-unsupported", cmd, m.Raw)
@@ -332,21 +338,6 @@ func TestFault16_HeddleDirDeletedAndRecreated(t *testing.T) {
 	m, _ := s.operations(uri(repo), map[string]any{"limit": 1})
 	lsptest.Decode[protocol.OperationsResult](t, m)
 	s.end()
-}
-
-// newRepoDir is an empty short temp dir.
-func newRepoDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "hf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return real
 }
 
 // 3b. The invalid-pidfile message should say what is wrong with the file

@@ -134,7 +134,9 @@ func TestFault10_RestartDuringQuery(t *testing.T) {
 	if res := lsptest.Decode[protocol.OperationsResult](t, m); len(res.Hits) != 2 {
 		t.Errorf("query after the restart: %d hits", len(res.Hits))
 	}
-	if fresh.count("start QueryOperations limit=0") != 1 {
+	// The daemon writes its line before it answers, but the line can reach
+	// us after the answer does: wait for it.
+	if _, ok := fresh.waitLineOK("start QueryOperations limit=0", stateTimeout); !ok || fresh.count("start QueryOperations limit=0") != 1 {
 		t.Errorf("the new daemon did not answer the query: %q", fresh.snapshot())
 	}
 	s.end()

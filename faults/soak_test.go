@@ -6,10 +6,8 @@ package faults
 // go test runs 100 cycles (30 with -short); faults/soak.sh runs 1,000.
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -52,36 +50,19 @@ func openFDCount(t *testing.T) int {
 	return len(ents)
 }
 
-// inProcess serves one LSP session from an lsp.Server in this process.
-type inProcess struct {
-	*lsptest.Client
-	conn   net.Conn
-	served chan error
+// serveInProcess serves one LSP session from an lsp.Server in this process.
+func serveInProcess(t *testing.T) *lsptest.InProcess {
+	return lsptest.Serve(t, lsp.NewServer(lsp.Options{Version: "soak"}).Serve)
 }
 
-func serveInProcess(t *testing.T) *inProcess {
-	t.Helper()
-	serverEnd, clientEnd := net.Pipe()
-	p := &inProcess{conn: clientEnd, served: make(chan error, 1)}
-	srv := lsp.NewServer(lsp.Options{Version: "soak"})
-	go func() { p.served <- srv.Serve(context.Background(), serverEnd) }()
-	p.Client = lsptest.NewClient(t, clientEnd, clientEnd)
-	return p
-}
-
-// end shuts the session down and waits for Serve to return nil.
-func (p *inProcess) end(t *testing.T) {
+// endSession shuts the session down and waits for Serve to return nil.
+func endSession(t *testing.T, p *lsptest.InProcess) {
 	t.Helper()
 	p.Shutdown()
-	select {
-	case err := <-p.served:
-		if err != nil {
-			t.Errorf("Serve returned %v after shutdown+exit", err)
-		}
-	case <-time.After(lsptest.Timeout):
-		t.Fatalf("Serve did not return after exit")
+	if err := p.Served(); err != nil {
+		t.Errorf("Serve returned %v after shutdown+exit", err)
 	}
-	p.conn.Close()
+	p.CloseClient()
 }
 
 func TestSoak_CyclesLeakNothing(t *testing.T) {
@@ -104,7 +85,7 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	warm.WaitState(uris[0], "stopped", "", stateTimeout)
-	warm.end(t)
+	endSession(t, warm)
 	waitGoroutines(t, preWarm, 2) // the warm-up's session winds down too
 	runtime.GC()
 	baseG, baseFD := runtime.NumGoroutine(), openFDCount(t)
@@ -206,7 +187,7 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 			t.Errorf("folder %d ends %s/%s", i, st.State, st.Reason)
 		}
 	}
-	p.end(t)
+	endSession(t, p)
 
 	// Back to baseline: goroutines (given a moment to wind down) and fds.
 	g := waitGoroutines(t, baseG, 2)
@@ -225,7 +206,7 @@ func TestSoak_CyclesLeakNothing(t *testing.T) {
 
 // soakCycle starts a daemon in repo, waits for ready with its pid, stops it
 // in one of four ways and waits for the server to reflect it.
-func soakCycle(t *testing.T, p *inProcess, repo, folder string, i int) bool {
+func soakCycle(t *testing.T, p *lsptest.InProcess, repo, folder string, i int) bool {
 	mark := p.Len()
 	d := simtest.Start(t, repo)
 	if !waitPID(p, mark, folder, "ready", d.PID()) {
@@ -264,7 +245,7 @@ func soakCycle(t *testing.T, p *inProcess, repo, folder string, i int) bool {
 	return true
 }
 
-func waitPID(p *inProcess, from int, folder, state string, pid int) bool {
+func waitPID(p *lsptest.InProcess, from int, folder, state string, pid int) bool {
 	_, ok := p.WaitStatus(from, folder, stateTimeout, func(s protocol.StatusParams) bool { return s.State == state && s.PID == pid })
 	return ok
 }

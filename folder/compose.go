@@ -5,6 +5,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+	"github.com/heddle-ls/heddle-ls/mountd"
 )
 
 // composeLocked builds the folder's status from what its sources last
@@ -13,10 +14,35 @@ func (v *View) composeLocked() (protocol.StatusParams, bool) {
 	if v.noRepo != nil {
 		return v.wire(*v.noRepo), true
 	}
-	if !v.hasAgent {
+	if !v.hasAgent || !v.hasMount || !v.hasCLI {
 		return protocol.StatusParams{}, false
 	}
-	return v.wire(v.daemon), true
+	return v.compose(v.daemon, v.mount, v.cli), true
+}
+
+// compose is the folder's status from its sources' statuses (live, or
+// read once for a folder that is not started).
+func (v *View) compose(daemon daemonlink.Status, mount *mountd.Status, cli cliState) protocol.StatusParams {
+	st := v.wire(daemon)
+	st.Health = HealthOf(daemon.State, cli.answers())
+	st.Queries = queriesOf(daemon, cli)
+	st.Heddle = heddleOf(cli)
+	spellVersion(&st, daemon, cli)
+	st.Mount = wireMount(mount)
+	if st.Mount != nil && st.Mount.State == mountd.StateStale && !st.Health.Worse(protocol.HealthWarning) {
+		// Files under its mounts may be gone: worth a look, not an alarm.
+		st.Health = protocol.HealthWarning
+	}
+	return st
+}
+
+// wireMount maps the mount daemon's status; nil stays nil (not running).
+func wireMount(m *mountd.Status) *protocol.MountStatus {
+	if m == nil {
+		return nil
+	}
+	return &protocol.MountStatus{State: m.State, Reason: m.Reason, Message: m.Message,
+		PID: m.PID, Protocol: m.Protocol, Mounts: m.Mounts}
 }
 
 // wire maps the agent daemon's status onto the contract for this folder,
@@ -39,7 +65,7 @@ func (v *View) wire(st daemonlink.Status) protocol.StatusParams {
 		API:       st.API,
 		Since:     formatSince(st.Since),
 		Health:    HealthOf(st.State, false),
-		Queries:   queriesOf(st),
+		Queries:   protocol.SourceNone,
 	}
 }
 
@@ -64,12 +90,21 @@ func HealthOf(s daemonlink.State, cliAnswers bool) protocol.Health {
 	}
 }
 
-// queriesOf says where heddle.operations would go now.
-func queriesOf(st daemonlink.Status) string {
-	if st.State == daemonlink.StateReady && st.API != daemonlink.APIV1Alpha1 {
+// queriesOf says where heddle.operations would go now: a ready daemon that
+// speaks heddle.v1, else the CLI where it may run, else nowhere.
+func queriesOf(st daemonlink.Status, cli cliState) string {
+	switch {
+	case daemonAnswersOperations(st):
 		return protocol.SourceDaemon
+	case cli.answers():
+		return protocol.SourceCLI
 	}
 	return protocol.SourceNone
+}
+
+// daemonAnswersOperations: ready and not known to lack heddle.v1.
+func daemonAnswersOperations(st daemonlink.Status) bool {
+	return st.State == daemonlink.StateReady && st.API != daemonlink.APIV1Alpha1
 }
 
 // formatSince renders a time as RFC 3339 in UTC; the zero time as "".

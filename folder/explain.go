@@ -3,12 +3,15 @@ package folder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/heddlecli"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+	"github.com/heddle-ls/heddle-ls/mountd"
 )
 
 // Refresh looks at the folder from scratch: a folder without a repository
@@ -18,15 +21,20 @@ import (
 func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 	v.Rediscover()
 	v.mu.Lock()
-	noRepo, dir, started := v.noRepo, v.repo.HeddleDir, v.started
+	noRepo, repo, started := v.noRepo, v.repo, v.started
 	v.mu.Unlock()
 	if noRepo != nil {
 		return v.wire(*noRepo), nil
 	}
 	if !started {
-		return v.wire(daemonlink.Probe(ctx, dir, v.options()).Status), nil
+		st := daemonlink.Probe(ctx, repo.HeddleDir, v.options()).Status
+		cli := v.lookCLI(ctx, repo)
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		return v.compose(st, mountd.Read(repo), cli), nil
 	}
-	if _, err := v.src.Daemons.Refresh(ctx, dir); err != nil {
+	d, err := v.src.Daemons.Refresh(ctx, repo.HeddleDir)
+	if err != nil {
 		if st, ok := v.Status(); ok {
 			return st, nil
 		}
@@ -35,8 +43,21 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 		}
 		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(), Err: err}
 	}
-	st, _ := v.Status()
-	return st, nil
+	// Compose the answer from the fresh probe: a source that has not spoken
+	// yet (a repository found just now) is asked here, so the answer does
+	// not wait for — or miss — the status the folder is about to publish.
+	v.mu.Lock()
+	mount, hasMount, cli, hasCLI := v.mount, v.hasMount, v.cli, v.hasCLI
+	v.mu.Unlock()
+	if !hasMount {
+		mount = mountd.Read(repo)
+	}
+	if !hasCLI {
+		cli = v.lookCLI(ctx, repo)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.compose(d, mount, cli), nil
 }
 
 // Current is the folder's status now: the last one published, else (the
@@ -82,7 +103,17 @@ func (v *View) Explain(ctx context.Context) (daemonlink.Explanation, protocol.St
 	}
 	v.mu.Unlock()
 	ex := daemonlink.ExplainRepo(ctx, v.path, known, v.options())
-	return ex, v.wire(ex.Status)
+	if known == nil || ex.Status.State == daemonlink.StateNoRepo {
+		return ex, v.wire(ex.Status)
+	}
+	start := time.Now()
+	cli := v.lookCLI(ctx, *known)
+	took := time.Since(start)
+	v.mu.Lock()
+	st := v.compose(ex.Status, mountd.Read(*known), cli)
+	v.mu.Unlock()
+	ex.Steps = append(ex.Steps, cliStep(cli, took, st.Queries == protocol.SourceDaemon), routeStep(st, ex.Status, cli))
+	return ex, st
 }
 
 // WireSteps maps an explanation's steps; never nil.
@@ -103,8 +134,9 @@ func (v *View) options() daemonlink.Options {
 }
 
 // Probe looks once at each of views (started or not), probing each heddle
-// dir once however many views share it, concurrently: the status verb.
-func Probe(ctx context.Context, views []*View, opts daemonlink.Options) []protocol.StatusParams {
+// dir once however many views share it, concurrently, and asking cli (nil:
+// none) for the heddle CLI: the status verb.
+func Probe(ctx context.Context, views []*View, opts daemonlink.Options, cli *heddlecli.Runner) []protocol.StatusParams {
 	byDir := map[string]*daemonlink.Status{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -129,13 +161,60 @@ func Probe(ctx context.Context, views []*View, opts daemonlink.Options) []protoc
 	wg.Wait()
 	out := make([]protocol.StatusParams, len(views))
 	for i, v := range views {
-		v.mu.Lock()
-		if v.noRepo != nil {
+		repo, ok := v.Repo()
+		if !ok {
+			v.mu.Lock()
 			out[i] = v.wire(*v.noRepo)
-		} else {
-			out[i] = v.wire(*byDir[v.repo.HeddleDir])
+			v.mu.Unlock()
+			continue
 		}
+		c := lookCLI(ctx, cli, v.path, repo)
+		v.mu.Lock()
+		out[i] = v.compose(*byDir[repo.HeddleDir], mountd.Read(repo), c)
 		v.mu.Unlock()
 	}
 	return out
+}
+
+// cliStep explains the heddle CLI found (or why none is), and whether it
+// may run for the folder; a missing CLI is no failure while the daemon
+// answers (spare).
+func cliStep(c cliState, took time.Duration, spare bool) daemonlink.Step {
+	step := daemonlink.Step{Name: "cli", OK: c.answers() || spare, Duration: took}
+	switch {
+	case !c.found:
+		step.Detail = "no heddle CLI: " + cliProblem(c.err)
+	case c.unsafe != nil:
+		step.Detail = fmt.Sprintf("heddle %s at %s, but it may not run here: %s", c.info.Version, c.info.Path, unsafeHint(c.unsafe))
+	default:
+		step.Detail = fmt.Sprintf("heddle %s at %s (%s)", c.info.Version, c.info.Path, agentOf(c.info))
+	}
+	return step
+}
+
+func agentOf(i heddlecli.Info) string {
+	if !i.HasAgentDaemon() {
+		return "no agent daemon in this release"
+	}
+	return "its agent daemon speaks " + i.AgentAPI()
+}
+
+// routeStep says where each query would go now, and why.
+func routeStep(st protocol.StatusParams, d daemonlink.Status, c cliState) daemonlink.Step {
+	signals := st.Queries
+	if d.State == daemonlink.StateReady {
+		signals = protocol.SourceDaemon // heddle.v1 or heddle.api.v1alpha1 alike
+	}
+	detail := fmt.Sprintf("operations and hooks → %s, signal health → %s", st.Queries, signals)
+	switch {
+	case st.Queries == protocol.SourceDaemon:
+		detail += " (the agent daemon is ready and speaks heddle.v1)"
+	case st.Queries == protocol.SourceCLI && d.State == daemonlink.StateReady:
+		detail += " (the daemon speaks heddle.api.v1alpha1, which has no operation log or hooks)"
+	case st.Queries == protocol.SourceCLI:
+		detail += " (no agent daemon is ready)"
+	default:
+		detail += " (no agent daemon is ready and the heddle CLI cannot answer)"
+	}
+	return daemonlink.Step{Name: "queries", OK: st.Queries != protocol.SourceNone, Detail: detail}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/heddlecli"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
@@ -46,25 +47,58 @@ func notReady(st protocol.StatusParams, kind string) *Error {
 	return &Error{Kind: kind, Message: msg, Hint: st.Hint, Status: st}
 }
 
-// target is where a query goes: the folder's status now and its heddle dir.
-func (v *View) target(ctx context.Context) (protocol.StatusParams, string, error) {
+// route is where one query goes.
+type route struct {
+	st     protocol.StatusParams // the folder's status when the query began
+	repo   heddle.Repo
+	daemon bool // ask the agent daemon first
+	cli    bool // the heddle CLI may answer (alone, or when the daemon cannot)
+}
+
+// routeFor decides where a query goes: the agent daemon when it is ready
+// and (unless v1alpha1 is enough) speaks heddle.v1; the heddle CLI when it
+// may run here; else an error saying which is missing and what to do.
+func (v *View) routeFor(ctx context.Context, v1alpha1 bool) (route, error) {
 	st, err := v.Current(ctx)
 	if err != nil {
-		return st, "", err
+		return route{st: st}, err
 	}
-	repo, hasRepo := v.Repo()
-	if !hasRepo {
-		return st, "", notReady(st, KindNoRepo)
+	v.mu.Lock()
+	repo, noRepo, cli := v.repo, v.noRepo, v.cli
+	v.mu.Unlock()
+	if noRepo != nil {
+		return route{st: st}, notReady(st, KindNoRepo)
 	}
-	if v.src == nil || (st.Queries == protocol.SourceNone && st.API != daemonlink.APIV1Alpha1) {
-		return st, "", notReady(st, string(daemonlink.KindNotReady))
+	if v.src == nil {
+		return route{st: st}, notReady(st, string(daemonlink.KindNotReady))
 	}
-	return st, repo.HeddleDir, nil
+	r := route{st: st, repo: repo, cli: cli.answers(),
+		daemon: st.State == string(daemonlink.StateReady) && (v1alpha1 || st.API != daemonlink.APIV1Alpha1)}
+	if !r.daemon && !r.cli {
+		if st.State == string(daemonlink.StateReady) {
+			// A v1alpha1 daemon and no CLI: the daemon says what it lacks.
+			r.daemon = true
+			return r, nil
+		}
+		return r, notReady(st, string(daemonlink.KindNotReady))
+	}
+	return r, nil
+}
+
+// fallsThrough reports whether a daemon's failure should be answered by
+// the CLI instead: the daemon went away or lacks the call.
+func fallsThrough(err error) bool {
+	return daemonlink.IsQueryError(err, daemonlink.KindNotReady) || daemonlink.IsQueryError(err, daemonlink.KindNotTracked) ||
+		daemonlink.IsQueryError(err, daemonlink.KindUnsupported)
 }
 
 // queryFailed maps a source's error on a query ("operation log query") for
 // a folder whose status was st.
 func queryFailed(what string, st protocol.StatusParams, err error) error {
+	var ce *heddlecli.Error
+	if errors.As(err, &ce) {
+		return cliFailed(what, st, ce)
+	}
 	var qe *daemonlink.QueryError
 	if !errors.As(err, &qe) {
 		return &Error{Kind: string(daemonlink.KindDaemon), Message: fmt.Sprintf("%s for %s failed: %v", what, st.Folder, err),
@@ -85,46 +119,98 @@ func queryFailed(what string, st protocol.StatusParams, err error) error {
 	return &Error{Kind: string(qe.Kind), Message: msg, Hint: hint, Status: st, Err: err}
 }
 
+// cliFailed maps the heddle CLI's error. Kinds shared with the daemon keep
+// their names (deadline, canceled, bad-query); the others are cli-<kind>.
+func cliFailed(what string, st protocol.StatusParams, ce *heddlecli.Error) error {
+	kind := "cli-" + string(ce.Kind)
+	switch ce.Kind {
+	case heddlecli.KindTimeout:
+		kind = string(daemonlink.KindDeadline)
+	case heddlecli.KindCanceled:
+		kind = string(daemonlink.KindCanceled)
+	case heddlecli.KindBadQuery:
+		kind = string(daemonlink.KindBadQuery)
+	}
+	msg := fmt.Sprintf("%s for %s through the heddle CLI: %s", what, st.Folder, ce.Message)
+	if ce.Hint != "" {
+		msg += "; " + ce.Hint
+	}
+	return &Error{Kind: kind, Message: msg, Hint: ce.Hint, Status: st, Err: ce}
+}
+
+func (r route) target(v *View) heddlecli.Target {
+	return heddlecli.Target{Folder: v.path, Repo: r.repo}
+}
+
 // Operations answers heddle.operations: the most recent matches, newest first.
 func (v *View) Operations(ctx context.Context, q heddle.OperationQuery) (protocol.OperationsResult, error) {
 	if err := q.Validate(); err != nil {
 		return protocol.OperationsResult{}, &Error{Kind: string(daemonlink.KindBadQuery), Message: err.Error(), Err: err}
 	}
-	st, dir, err := v.target(ctx)
+	r, err := v.routeFor(ctx, false)
 	if err != nil {
 		return protocol.OperationsResult{}, err
 	}
-	ops, err := v.src.Daemons.Operations(ctx, dir, q)
-	if err != nil {
-		return protocol.OperationsResult{}, queryFailed("operation log query", st, err)
+	if r.daemon {
+		ops, err := v.src.Daemons.Operations(ctx, r.repo.HeddleDir, q)
+		if err == nil {
+			return protocol.OperationsResult{Folder: v.uri, Source: protocol.SourceDaemon, Hits: WireOperations(ops)}, nil
+		}
+		if !r.cli || !fallsThrough(err) {
+			return protocol.OperationsResult{}, queryFailed("operation log query", r.st, err)
+		}
 	}
-	return protocol.OperationsResult{Folder: v.uri, Source: protocol.SourceDaemon, Hits: WireOperations(ops)}, nil
+	ops, err := v.src.CLI.Operations(ctx, r.target(v), q)
+	if err != nil {
+		return protocol.OperationsResult{}, queryFailed("operation log query", r.st, err)
+	}
+	return protocol.OperationsResult{Folder: v.uri, Source: protocol.SourceCLI, Hits: WireOperations(ops)}, nil
 }
 
-// SignalHealth answers heddle.signalHealth; window 0 is the default (200 states).
+// SignalHealth answers heddle.signalHealth; window 0 is the default (200
+// states). A ready daemon answers it over heddle.v1 or heddle.api.v1alpha1.
 func (v *View) SignalHealth(ctx context.Context, window uint32) (protocol.SignalHealthResult, error) {
-	st, dir, err := v.target(ctx)
+	r, err := v.routeFor(ctx, true)
 	if err != nil {
 		return protocol.SignalHealthResult{}, err
 	}
-	h, err := v.src.Daemons.SignalHealth(ctx, dir, window)
-	if err != nil {
-		return protocol.SignalHealthResult{}, queryFailed("signal health query", st, err)
+	if r.daemon {
+		h, err := v.src.Daemons.SignalHealth(ctx, r.repo.HeddleDir, window)
+		if err == nil {
+			return WireSignalHealth(v.uri, protocol.SourceDaemon, h), nil
+		}
+		if !r.cli || !fallsThrough(err) {
+			return protocol.SignalHealthResult{}, queryFailed("signal health query", r.st, err)
+		}
 	}
-	return WireSignalHealth(v.uri, protocol.SourceDaemon, h), nil
+	h, err := v.src.CLI.SignalHealth(ctx, r.target(v), window)
+	if err != nil {
+		return protocol.SignalHealthResult{}, queryFailed("signal health query", r.st, err)
+	}
+	return WireSignalHealth(v.uri, protocol.SourceCLI, h), nil
 }
 
-// Hooks answers heddle.hooks.
+// Hooks answers heddle.hooks: the daemon's registered hooks, or the
+// installed hook scripts through the CLI.
 func (v *View) Hooks(ctx context.Context) (protocol.HooksResult, error) {
-	st, dir, err := v.target(ctx)
+	r, err := v.routeFor(ctx, false)
 	if err != nil {
 		return protocol.HooksResult{}, err
 	}
-	hooks, err := v.src.Daemons.Hooks(ctx, dir)
-	if err != nil {
-		return protocol.HooksResult{}, queryFailed("hook listing", st, err)
+	if r.daemon {
+		hooks, err := v.src.Daemons.Hooks(ctx, r.repo.HeddleDir)
+		if err == nil {
+			return protocol.HooksResult{Folder: v.uri, Source: protocol.SourceDaemon, Hooks: WireHooks(hooks)}, nil
+		}
+		if !r.cli || !fallsThrough(err) {
+			return protocol.HooksResult{}, queryFailed("hook listing", r.st, err)
+		}
 	}
-	return protocol.HooksResult{Folder: v.uri, Source: protocol.SourceDaemon, Hooks: WireHooks(hooks)}, nil
+	hooks, err := v.src.CLI.Hooks(ctx, r.target(v))
+	if err != nil {
+		return protocol.HooksResult{}, queryFailed("hook listing", r.st, err)
+	}
+	return protocol.HooksResult{Folder: v.uri, Source: protocol.SourceCLI, Hooks: WireHooks(hooks)}, nil
 }
 
 // WireOperations maps hits in the order given (newest first); arrays are
@@ -142,9 +228,19 @@ func WireOperations(ops []heddle.Operation) []protocol.OperationHit {
 			Symbols:       nonNil(op.Symbols),
 			SignalKinds:   nonNil(op.SignalKinds),
 			StateID:       hex.EncodeToString(op.StateID),
+			StateRef:      stateRef(op),
 		})
 	}
 	return out
+}
+
+// stateRef is the id as heddle prints it: the CLI's own spelling, or the
+// daemon's bytes encoded the way heddle would.
+func stateRef(op heddle.Operation) string {
+	if op.StateRef != "" {
+		return op.StateRef
+	}
+	return heddle.FormatID(op.StateID)
 }
 
 // WireSignalHealth maps a signal-health report.

@@ -14,7 +14,20 @@ import (
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
+	"github.com/heddle-ls/heddle-ls/mountd"
+	"github.com/heddle-ls/heddle-ls/oplog"
 )
+
+// Handlers receive what a started folder publishes. Both are called with
+// the folder's lock held, in order and never two at once; neither may block.
+type Handlers struct {
+	// Status receives the first composed status (prev nil) as soon as every
+	// source has spoken, then every change with the status it replaces.
+	Status func(prev *protocol.StatusParams, st protocol.StatusParams)
+	// Operations receives each publication of the folder's operation log
+	// (coalesced by the oplog source). May be nil.
+	Operations func(protocol.OperationsChangedParams)
+}
 
 // View is one folder. Ownership: the fields above mu are set by New and
 // then only read; mu guards what the sources' goroutines write. Every
@@ -26,14 +39,20 @@ type View struct {
 	path     string // absolute, cleaned; "" when the URI is not a file URI
 	realPath string // path with symlinks resolved
 	src      *Sources
+	ctx      context.Context // ends at Close: bounds the folder's own looks (the CLI's version)
+	cancel   context.CancelFunc
 
 	mu       sync.Mutex
 	repo     heddle.Repo
 	noRepo   *daemonlink.Status // set while the folder has no heddle repository
-	onStatus func(prev *protocol.StatusParams, st protocol.StatusParams)
+	handlers Handlers
 	started  bool
 	daemon   daemonlink.Status // the agent daemon, as last published
 	hasAgent bool              // daemon holds a published status
+	mount    *mountd.Status    // the mount daemon; nil when it does not run
+	hasMount bool              // the mount source has spoken
+	cli      cliState          // the heddle CLI, as last looked at
+	hasCLI   bool              // the CLI has been looked at
 	last     *protocol.StatusParams
 	first    chan struct{} // closed when last is first set
 	stops    []func()
@@ -44,6 +63,7 @@ type View struct {
 // Start.
 func New(src *Sources, uri, name string) *View {
 	v := &View{uri: uri, name: name, src: src, first: make(chan struct{})}
+	v.ctx, v.cancel = context.WithCancel(context.Background())
 	path, err := protocol.URIToPath(uri)
 	if err != nil {
 		st := daemonlink.NoRepoStatus(nil)
@@ -91,18 +111,16 @@ func (v *View) Repo() (heddle.Repo, bool) {
 	return v.repo, v.noRepo == nil
 }
 
-// Start subscribes to the folder's sources; onStatus receives the first
-// composed status as soon as it is known (prev nil), then every change
-// with the status it replaces, in order and never two at once. onStatus
-// must not block.
-func (v *View) Start(onStatus func(prev *protocol.StatusParams, st protocol.StatusParams)) {
+// Start subscribes to the folder's sources and hands what they publish to h.
+func (v *View) Start(h Handlers) {
 	v.mu.Lock()
 	if v.started {
 		v.mu.Unlock()
 		return
 	}
-	v.started, v.onStatus = true, onStatus
+	v.started, v.handlers = true, h
 	v.mu.Unlock()
+	v.src.register(v)
 	v.subscribe()
 }
 
@@ -115,12 +133,47 @@ func (v *View) subscribe() {
 		v.mu.Unlock()
 		return
 	}
-	dir := v.repo.HeddleDir
+	repo := v.repo
 	v.mu.Unlock()
-	stop := v.src.Daemons.Watch(dir, v.onDaemon)
+	// The mount source greets first (it only reads files), so the first
+	// composed status, which waits for every source, is the daemon's.
+	stops := []func(){
+		v.src.Mounts.Watch(repo, v.onMount),
+		v.src.Oplog.Watch(repo.HeddleDir, v.onOplog),
+		v.src.Daemons.Watch(repo.HeddleDir, v.onDaemon),
+	}
 	v.mu.Lock()
-	v.stops = append(v.stops, stop)
+	v.stops = append(v.stops, stops...)
 	v.mu.Unlock()
+	// The CLI's version may take a process to learn: not on the caller's time.
+	go func() {
+		ctx, cancel := context.WithTimeout(v.ctx, v.options().QueryTimeout)
+		defer cancel()
+		v.onCLI(v.lookCLI(ctx, repo))
+	}()
+}
+
+// onMount is the mount daemon's subscription.
+func (v *View) onMount(st *mountd.Status) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.mount, v.hasMount = st, true
+	v.publishLocked()
+}
+
+// onOplog is the operation log's subscription.
+func (v *View) onOplog(c oplog.Change) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.handlers.Operations == nil {
+		return
+	}
+	p := protocol.OperationsChangedParams{Folder: v.uri}
+	if c.HasHead {
+		head := c.HeadID
+		p.HeadID = &head
+	}
+	v.handlers.Operations(p)
 }
 
 // onDaemon is the agent daemon's subscription.
@@ -133,7 +186,7 @@ func (v *View) onDaemon(st daemonlink.Status) {
 
 // publishLocked composes the status and hands it on when it changed.
 func (v *View) publishLocked() {
-	if v.onStatus == nil {
+	if v.handlers.Status == nil {
 		return
 	}
 	st, ok := v.composeLocked()
@@ -145,7 +198,7 @@ func (v *View) publishLocked() {
 	if prev == nil {
 		close(v.first)
 	}
-	v.onStatus(prev, st)
+	v.handlers.Status(prev, st)
 }
 
 // Status is the last status handed on, and false before the first.
@@ -187,11 +240,15 @@ func (v *View) Rediscover() bool {
 	return found
 }
 
-// Close ends the folder's subscriptions; onStatus is not called after it.
+// Close ends the folder's subscriptions; no handler is called after it.
 func (v *View) Close() {
+	v.cancel()
+	if v.src != nil {
+		v.src.unregister(v)
+	}
 	v.mu.Lock()
 	stops := v.stops
-	v.stops, v.onStatus = nil, nil
+	v.stops, v.handlers = nil, Handlers{}
 	v.mu.Unlock()
 	// Outside mu: a stop waits out a delivery under way, which takes mu.
 	for _, stop := range stops {

@@ -15,6 +15,8 @@ import (
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // argCommands says, per command, whether it takes an options object.
@@ -22,8 +24,8 @@ var argCommands = []struct {
 	name         string
 	takesOptions bool
 }{
-	{CmdStatus, false}, {CmdRefresh, false}, {CmdExplain, false},
-	{CmdOperations, true}, {CmdSignalHealth, true}, {CmdHooks, false},
+	{protocol.CmdStatus, false}, {protocol.CmdRefresh, false}, {protocol.CmdExplain, false},
+	{protocol.CmdOperations, true}, {protocol.CmdSignalHealth, true}, {protocol.CmdHooks, false},
 }
 
 // FuzzCommandArgs: for every command, decoding any JSON arguments array
@@ -59,7 +61,7 @@ func FuzzCommandArgs(f *testing.F) {
 				t.Fatalf("%s: options accepted by a command that takes none: %s", c.name, data)
 			}
 			switch c.name {
-			case CmdOperations:
+			case protocol.CmdOperations:
 				var o operationsOptions
 				if err := decodeOptions(c.name, opts, &o); err != nil {
 					mustBeInvalidParams(t, c.name, err)
@@ -78,7 +80,7 @@ func FuzzCommandArgs(f *testing.F) {
 						t.Fatalf("operations accepted an empty verb from %s", data)
 					}
 				}
-			case CmdSignalHealth:
+			case protocol.CmdSignalHealth:
 				var o signalHealthOptions
 				if err := decodeOptions(c.name, opts, &o); err != nil {
 					mustBeInvalidParams(t, c.name, err)
@@ -218,22 +220,13 @@ func FuzzServe(f *testing.F) {
 	})
 }
 
-// checkFrames asserts s is a sequence of Content-Length frames of JSON objects.
+// checkFrames asserts s is a sequence of Content-Length frames of JSON-RPC
+// objects, read by the tests' strict client.
 func checkFrames(t *testing.T, s string) {
 	t.Helper()
-	for s != "" {
-		head, rest, ok := strings.Cut(s, "\r\n\r\n")
-		if !ok || !strings.HasPrefix(head, "Content-Length: ") {
-			t.Fatalf("bad frame header in output: %q", truncate(s, 200))
-		}
-		var n int
-		if err := json.Unmarshal([]byte(strings.TrimPrefix(head, "Content-Length: ")), &n); err != nil || n < 0 || n > len(rest) {
-			t.Fatalf("bad Content-Length %q", head)
-		}
-		var v map[string]any
-		if err := json.Unmarshal([]byte(rest[:n]), &v); err != nil || v["jsonrpc"] != "2.0" {
-			t.Fatalf("frame is not a JSON-RPC object: %q", truncate(rest[:n], 200))
-		}
-		s = rest[n:]
+	c := lsptest.NewConn(strings.NewReader(s), io.Discard)
+	<-c.Done()
+	if err := c.ReadErr(); !errors.Is(err, io.EOF) {
+		t.Fatalf("the server wrote something that is not LSP: %v", err)
 	}
 }

@@ -1,11 +1,15 @@
-package lsp
+package lsp_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 // BenchmarkFoldersReported measures, per iteration, the time from
@@ -20,29 +24,28 @@ func BenchmarkFoldersReported(b *testing.B) {
 	defer os.RemoveAll(base)
 	folders := make([]map[string]string, n)
 	for i := range n {
-		dir := filepath.Join(base, itoa(i))
+		dir := filepath.Join(base, strconv.Itoa(i))
 		if err := os.MkdirAll(filepath.Join(dir, ".heddle", "objects"), 0o755); err != nil {
 			b.Fatal(err)
 		}
-		folders[i] = map[string]string{"uri": pathToURI(dir), "name": itoa(i)}
+		folders[i] = map[string]string{"uri": protocol.PathToURI(dir), "name": strconv.Itoa(i)}
 	}
 	for b.Loop() {
-		c := newTestClient(b, Options{})
-		r := c.request("initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders})
-		if r.Error != nil {
-			b.Fatal(r.raw)
+		c := newClient(b, lsp.Options{})
+		if r, _ := c.Request(wait, "initialize", map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders}); r.Error != nil {
+			b.Fatal(r.Raw)
 		}
 		start := time.Now()
-		c.notify("initialized", map[string]any{})
+		c.Notify("initialized", map[string]any{})
 		seen := map[string]bool{}
-		c.waitFor("all statuses", func(m message) bool {
-			var p StatusParams
-			if m.Method == MethodStatus && json.Unmarshal(m.Params, &p) == nil {
+		c.WaitFor("all statuses", wait, func(m lsptest.Message) bool {
+			if p, ok := lsptest.StatusOf(m); ok {
 				seen[p.Folder] = true
 			}
 			return len(seen) == n
 		})
 		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/all-reported")
-		c.shutdownAndExit()
+		c.Shutdown()
+		c.Served()
 	}
 }

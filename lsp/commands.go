@@ -109,6 +109,13 @@ func (s *Server) cmdRefresh(ctx context.Context, args []json.RawMessage) (any, e
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	sources := s.sources
+	s.mu.Unlock()
+	if sources != nil {
+		// A heddle installed, upgraded or removed since is seen now.
+		sources.RecheckCLI(ctx)
+	}
 	out := make([]protocol.StatusParams, len(views))
 	errs := make([]error, len(views))
 	var wg sync.WaitGroup

@@ -8,9 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
+	"github.com/heddle-ls/heddle-ls/folder"
 	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
@@ -30,6 +32,10 @@ type Settings struct {
 	ConnectTimeoutMs int
 	HealthTimeoutMs  int
 	QueryTimeoutMs   int
+	// HeddlePath is the heddle CLI queries fall through to: "" looks for
+	// heddle on PATH, "off" never runs it, else an absolute path (never one
+	// relative to a folder: a cloned repository must not pick the program).
+	HeddlePath string
 }
 
 // DefaultSettings are used where the client says nothing (or nonsense).
@@ -50,13 +56,16 @@ const (
 	maxQueryTimeoutMs   = 600_000
 )
 
-// Options turns the settings into daemonlink's timeouts.
-func (s Settings) Options() daemonlink.Options {
-	return daemonlink.Options{
-		ConnectTimeout: time.Duration(s.ConnectTimeoutMs) * time.Millisecond,
-		HealthTimeout:  time.Duration(s.HealthTimeoutMs) * time.Millisecond,
-		QueryTimeout:   time.Duration(s.QueryTimeoutMs) * time.Millisecond,
-	}.WithDefaults()
+// Sources turns the settings into what the sources need.
+func (s Settings) Sources() folder.Config {
+	return folder.Config{
+		Daemon: daemonlink.Options{
+			ConnectTimeout: time.Duration(s.ConnectTimeoutMs) * time.Millisecond,
+			HealthTimeout:  time.Duration(s.HealthTimeoutMs) * time.Millisecond,
+			QueryTimeout:   time.Duration(s.QueryTimeoutMs) * time.Millisecond,
+		}.WithDefaults(),
+		HeddlePath: s.HeddlePath,
+	}
 }
 
 // ParseInitializationOptions reads settings given bare ({"notifications":…})
@@ -127,6 +136,17 @@ func applySettings(s Settings, obj map[string]json.RawMessage, problems []string
 	problems = applyMillis(obj, "connectTimeoutMs", maxConnectTimeoutMs, &s.ConnectTimeoutMs, problems)
 	problems = applyMillis(obj, "healthTimeoutMs", maxHealthTimeoutMs, &s.HealthTimeoutMs, problems)
 	problems = applyMillis(obj, "queryTimeoutMs", maxQueryTimeoutMs, &s.QueryTimeoutMs, problems)
+	if raw, ok := obj["heddlePath"]; ok {
+		var path string
+		err := json.Unmarshal(raw, &path)
+		switch {
+		case err == nil && (path == "" || path == "off" || filepath.IsAbs(path)):
+			s.HeddlePath = path
+		default:
+			problems = append(problems, fmt.Sprintf(`heddlePath: want "" (look on PATH), "off" or an absolute path, got %s; keeping %q`,
+				clip.String(string(raw), 80), s.HeddlePath))
+		}
+	}
 	return s, problems
 }
 
@@ -195,9 +215,9 @@ func (s *Server) useSettings(settings Settings) {
 	}
 	s.log.Info("settings changed", "notifications", settings.Notifications,
 		"connectTimeoutMs", settings.ConnectTimeoutMs, "healthTimeoutMs", settings.HealthTimeoutMs,
-		"queryTimeoutMs", settings.QueryTimeoutMs)
+		"queryTimeoutMs", settings.QueryTimeoutMs, "heddlePath", settings.HeddlePath)
 	if sources != nil {
-		sources.SetOptions(settings.Options())
+		sources.SetConfig(settings.Sources())
 	}
 }
 

@@ -3,7 +3,6 @@ package lsp
 import (
 	"encoding/json"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -18,13 +17,17 @@ func TestParseInitializationOptions(t *testing.T) {
 	}{
 		{"absent", ``, def, 0},
 		{"null", `null`, def, 0},
-		{"bare", `{"notifications":"off","queryTimeoutMs":500}`, Settings{NotifyOff, 50, 150, 500}, 0},
+		{"bare", `{"notifications":"off","queryTimeoutMs":500}`, Settings{NotifyOff, 50, 150, 500, ""}, 0},
 		{"nested", `{"heddle":{"notifications":"transitions","connectTimeoutMs":80,"healthTimeoutMs":300}}`,
-			Settings{NotifyTransitions, 80, 300, 2000}, 0},
-		{"unknown keys ignored", `{"heddle":{"colour":"blue","notifications":"off"}}`, Settings{NotifyOff, 50, 150, 2000}, 0},
+			Settings{NotifyTransitions, 80, 300, 2000, ""}, 0},
+		{"unknown keys ignored", `{"heddle":{"colour":"blue","notifications":"off"}}`, Settings{NotifyOff, 50, 150, 2000, ""}, 0},
 		{"bad values keep defaults", `{"notifications":"loud","connectTimeoutMs":-5,"healthTimeoutMs":"fast","queryTimeoutMs":1e9}`, def, 4},
 		{"fraction is bad", `{"queryTimeoutMs":1.5}`, def, 1},
 		{"not an object", `"heddle"`, def, 1},
+		{"heddlePath absolute", `{"heddlePath":"/opt/heddle/bin/heddle"}`, Settings{NotifyErrors, 50, 150, 2000, "/opt/heddle/bin/heddle"}, 0},
+		{"heddlePath off", `{"heddle":{"heddlePath":"off"}}`, Settings{NotifyErrors, 50, 150, 2000, "off"}, 0},
+		{"heddlePath relative is refused", `{"heddlePath":"bin/heddle"}`, def, 1},
+		{"heddlePath not a string", `{"heddlePath":7}`, def, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,9 +43,9 @@ func TestParseInitializationOptions(t *testing.T) {
 }
 
 func TestParseDidChangeConfiguration(t *testing.T) {
-	base := Settings{NotifyOff, 70, 150, 2000}
+	base := Settings{NotifyOff, 70, 150, 2000, ""}
 	got, ok, problems := ParseDidChangeConfiguration(base, json.RawMessage(`{"settings":{"heddle":{"queryTimeoutMs":900,"notifications":"bogus"}}}`))
-	if !ok || got != (Settings{NotifyOff, 70, 150, 900}) || len(problems) != 1 || !strings.Contains(problems[0], "bogus") {
+	if !ok || got != (Settings{NotifyOff, 70, 150, 900, ""}) || len(problems) != 1 || !strings.Contains(problems[0], "bogus") {
 		t.Errorf("got %+v ok=%v problems=%q", got, ok, problems)
 	}
 	if _, ok, _ := ParseDidChangeConfiguration(base, json.RawMessage(`{"settings":null}`)); ok {
@@ -53,46 +56,11 @@ func TestParseDidChangeConfiguration(t *testing.T) {
 	}
 }
 
-func TestSettings_Options(t *testing.T) {
-	o := Settings{NotifyErrors, 70, 250, 3000}.Options()
-	if o.ConnectTimeout != 70*time.Millisecond || o.HealthTimeout != 250*time.Millisecond || o.QueryTimeout != 3*time.Second {
-		t.Errorf("options = %+v", o)
+func TestSettings_Sources(t *testing.T) {
+	c := Settings{NotifyErrors, 70, 250, 3000, "/usr/bin/heddle"}.Sources()
+	o := c.Daemon
+	if o.ConnectTimeout != 70*time.Millisecond || o.HealthTimeout != 250*time.Millisecond || o.QueryTimeout != 3*time.Second ||
+		c.HeddlePath != "/usr/bin/heddle" {
+		t.Errorf("sources config = %+v", c)
 	}
-}
-
-// didChangeConfiguration reaches the server: switching notifications to
-// "off" silences the ready → stopped message the default would show.
-func TestDidChangeConfiguration_Applies(t *testing.T) {
-	repo := newRepo(t)
-	sim := startSim(t, repo)
-	c := newTestClient(t, Options{})
-	folder := pathToURI(repo)
-	c.initialize([]string{folder}, nil)
-	c.waitStatus(folder, "ready")
-	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"heddle": map[string]any{
-		"notifications": "off", "queryTimeoutMs": "soon"}}})
-	// The bad value is reported in the log.
-	c.waitFor("logMessage about the bad setting", func(m message) bool {
-		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "queryTimeoutMs")
-	})
-	sim.stop(t, syscall.SIGINT)
-	c.waitStatus(folder, "stopped")
-	c.executeCommand(CmdStatus)
-	if !c.quietFor(200*time.Millisecond, 0, func(m message) bool { return m.Method == "window/showMessage" }) {
-		t.Errorf("showMessage after notifications were turned off:\n%s", c.transcript())
-	}
-}
-
-// A client that supports workspace/configuration is asked for section heddle.
-func TestConfiguration_Pulled(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, map[string]any{"capabilities": map[string]any{"workspace": map[string]any{"configuration": true}}})
-	req := c.waitFor("workspace/configuration request", func(m message) bool { return m.Method == "workspace/configuration" })
-	if !strings.Contains(string(req.Params), `"section":"heddle"`) || len(req.ID) == 0 {
-		t.Fatalf("configuration request = %s", req.raw)
-	}
-	c.send(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(req.ID), "result": []any{map[string]any{"notifications": "wrong"}}})
-	c.waitFor("logMessage about the pulled bad value", func(m message) bool {
-		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "wrong")
-	})
 }

@@ -43,11 +43,16 @@ func (s *Server) addFolder(wf workspaceFolder, start bool) {
 	}
 }
 
-// startFolder makes a view publish into the status queue.
+// startFolder makes a view publish into the one queue.
 func (s *Server) startFolder(v *folder.View) {
 	uri := v.URI()
-	v.Start(func(prev *protocol.StatusParams, st protocol.StatusParams) {
-		s.events.Put(event{kind: evStatus, folder: uri, prev: prev, status: st})
+	v.Start(folder.Handlers{
+		Status: func(prev *protocol.StatusParams, st protocol.StatusParams) {
+			s.events.Put(event{kind: evStatus, folder: uri, prev: prev, status: st})
+		},
+		Operations: func(p protocol.OperationsChangedParams) {
+			s.events.Put(event{kind: evOperations, folder: uri, ops: p})
+		},
 	})
 }
 

@@ -83,7 +83,7 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	s.mu.Unlock()
 
 	settings, problems := ParseInitializationOptions(p.InitOptions)
-	sources, err := folder.OpenSources(settings.Options(), s.log)
+	sources, err := folder.OpenSources(settings.Sources(), s.log)
 	if err != nil {
 		return nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "start the sources: %v", err)
 	}

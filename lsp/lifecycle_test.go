@@ -1,4 +1,4 @@
-package lsp
+package lsp_test
 
 import (
 	"encoding/json"
@@ -8,12 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/lsp"
+	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 )
 
 func TestInitialize_Capabilities(t *testing.T) {
-	c := newTestClient(t, Options{Version: "1.2.3"})
-	resp := c.request("initialize", map[string]any{"capabilities": map[string]any{}})
-	got := decode[initResultShape](t, resp)
+	c := newClient(t, lsp.Options{Version: "1.2.3"})
+	resp, _ := c.Request(wait, "initialize", map[string]any{"capabilities": map[string]any{}})
+	got := lsptest.Decode[initResultShape](t, resp)
 	want := []string{"heddle.status", "heddle.refresh", "heddle.explain", "heddle.operations", "heddle.signalHealth", "heddle.hooks"}
 	if strings.Join(got.Capabilities.ExecuteCommandProvider.Commands, ",") != strings.Join(want, ",") {
 		t.Errorf("commands = %v, want %v", got.Capabilities.ExecuteCommandProvider.Commands, want)
@@ -48,144 +52,146 @@ type initResultShape struct {
 }
 
 func TestLifecycle_RequestBeforeInitialize(t *testing.T) {
-	c := newTestClient(t, Options{})
+	c := newClient(t, lsp.Options{})
 	// A notification before initialize is dropped (no answer, no crash).
-	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": nil})
-	r := c.request("workspace/executeCommand", map[string]any{"command": "heddle.status"})
+	c.Notify("workspace/didChangeConfiguration", map[string]any{"settings": nil})
+	r, _ := c.Request(wait, "workspace/executeCommand", map[string]any{"command": "heddle.status"})
 	if r.Error == nil || r.Error.Code != -32002 {
-		t.Fatalf("want -32002 before initialize, got %s", r.raw)
+		t.Fatalf("want -32002 before initialize, got %s", r.Raw)
 	}
 	// And the server still initializes afterwards.
-	c.initialize(nil, nil)
+	c.Initialize(nil, nil)
 }
 
 func TestLifecycle_SecondInitializeFails(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, nil)
-	r := c.request("initialize", map[string]any{"capabilities": map[string]any{}})
+	c := newClient(t, lsp.Options{})
+	c.Initialize(nil, nil)
+	r, _ := c.Request(wait, "initialize", map[string]any{"capabilities": map[string]any{}})
 	if r.Error == nil || r.Error.Code != -32600 {
-		t.Fatalf("second initialize: want -32600, got %s", r.raw)
+		t.Fatalf("second initialize: want -32600, got %s", r.Raw)
 	}
 }
 
 func TestLifecycle_UnknownMethod(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, nil)
-	c.notify("$/somethingNew", map[string]any{}) // ignored, no answer
-	c.notify("textDocument/didOpen", map[string]any{})
-	r := c.request("textDocument/hover", map[string]any{})
+	c := newClient(t, lsp.Options{})
+	c.Initialize(nil, nil)
+	c.Notify("$/somethingNew", map[string]any{}) // ignored, no answer
+	c.Notify("textDocument/didOpen", map[string]any{})
+	r, _ := c.Request(wait, "textDocument/hover", map[string]any{})
 	if r.Error == nil || r.Error.Code != -32601 {
-		t.Fatalf("unknown method: want -32601, got %s", r.raw)
+		t.Fatalf("unknown method: want -32601, got %s", r.Raw)
 	}
-	if n := c.count(func(m message) bool { return m.Method == "" && string(m.ID) == "null" }); n != 0 {
+	if n := c.Count(func(m lsptest.Message) bool { return m.Method == "" && string(m.ID) == "null" }); n != 0 {
 		t.Errorf("notifications were answered %d times", n)
 	}
 }
 
 func TestLifecycle_MalformedParams(t *testing.T) {
-	c := newTestClient(t, Options{})
-	r := c.request("initialize", map[string]any{"workspaceFolders": "not-an-array"})
+	c := newClient(t, lsp.Options{})
+	r, _ := c.Request(wait, "initialize", map[string]any{"workspaceFolders": "not-an-array"})
 	if r.Error == nil || r.Error.Code != -32602 || !strings.Contains(r.Error.Message, "workspaceFolders") {
-		t.Fatalf("want -32602 naming workspaceFolders, got %s", r.raw)
+		t.Fatalf("want -32602 naming workspaceFolders, got %s", r.Raw)
 	}
-	c.initialize(nil, nil)
-	r = c.request("workspace/executeCommand", []int{1, 2})
+	c.Initialize(nil, nil)
+	r, _ = c.Request(wait, "workspace/executeCommand", []int{1, 2})
 	if r.Error == nil || r.Error.Code != -32602 {
-		t.Fatalf("want -32602 for array params, got %s", r.raw)
+		t.Fatalf("want -32602 for array params, got %s", r.Raw)
 	}
 }
 
 func TestLifecycle_ShutdownThenExit(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, nil)
-	r := c.request("shutdown", nil)
+	c := newClient(t, lsp.Options{})
+	c.Initialize(nil, nil)
+	r, _ := c.Request(wait, "shutdown", nil)
 	if r.Error != nil || string(r.Result) != "null" {
-		t.Fatalf("shutdown: want result null, got %s", r.raw)
+		t.Fatalf("shutdown: want result null, got %s", r.Raw)
 	}
-	r = c.request("workspace/executeCommand", map[string]any{"command": "heddle.status"})
+	r, _ = c.Request(wait, "workspace/executeCommand", map[string]any{"command": "heddle.status"})
 	if r.Error == nil || r.Error.Code != -32600 {
-		t.Fatalf("request after shutdown: want -32600, got %s", r.raw)
+		t.Fatalf("request after shutdown: want -32600, got %s", r.Raw)
 	}
-	c.notify("exit", nil)
-	if err := c.served1(); err != nil {
+	c.Notify("exit", nil)
+	if err := c.Served(); err != nil {
 		t.Fatalf("Serve after shutdown+exit = %v, want nil (exit code 0)", err)
 	}
 }
 
 func TestLifecycle_ExitWithoutShutdown(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, nil)
-	c.notify("exit", nil)
-	if err := c.served1(); !errors.Is(err, ErrNoShutdown) {
+	c := newClient(t, lsp.Options{})
+	c.Initialize(nil, nil)
+	c.Notify("exit", nil)
+	if err := c.Served(); !errors.Is(err, lsp.ErrNoShutdown) {
 		t.Fatalf("Serve after exit without shutdown = %v, want ErrNoShutdown (exit code 1)", err)
 	}
 }
 
 func TestLifecycle_EOFEndsServe(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize([]string{pathToURI(newRepo(t))}, nil)
-	_ = c.conn.Close()
-	if err := c.served1(); !errors.Is(err, ErrNoShutdown) {
+	c := newClient(t, lsp.Options{})
+	c.Initialize([]string{protocol.PathToURI(newRepo(t))}, nil)
+	c.CloseClient()
+	if err := c.Served(); !errors.Is(err, lsp.ErrNoShutdown) {
 		t.Fatalf("Serve after EOF = %v, want ErrNoShutdown", err)
 	}
 }
 
 func TestStream_MalformedJSONKeepsServing(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.writeRaw(`{"jsonrpc":"2.0","id":1,"method":`)
-	m := c.waitFor("parse error", func(m message) bool { return m.Error != nil && m.Error.Code == -32700 })
-	if string(m.ID) != "null" || !strings.Contains(m.raw, `"id":null`) {
-		t.Errorf("parse error must have id null: %s", m.raw)
+	c := newClient(t, lsp.Options{})
+	c.WriteFramed([]byte(`{"jsonrpc":"2.0","id":1,"method":`))
+	m := c.WaitFor("parse error", wait, func(m lsptest.Message) bool { return m.Error != nil && m.Error.Code == -32700 })
+	if string(m.ID) != "null" || !strings.Contains(m.Raw, `"id":null`) {
+		t.Errorf("parse error must have id null: %s", m.Raw)
 	}
 	// Not an object, a wrong version, and an invalid header block.
-	c.writeRaw(`[1,2]`)
-	c.waitFor("invalid request for a batch", func(m message) bool { return m.Error != nil && m.Error.Code == -32600 })
-	c.writeRaw(`{"jsonrpc":"1.0","id":77,"method":"initialize"}`)
-	m = c.waitFor("invalid request for a bad version", func(m message) bool { return string(m.ID) == "77" })
+	c.WriteFramed([]byte(`[1,2]`))
+	c.WaitFor("invalid request for a batch", wait, func(m lsptest.Message) bool { return m.Error != nil && m.Error.Code == -32600 })
+	c.WriteFramed([]byte(`{"jsonrpc":"1.0","id":77,"method":"initialize"}`))
+	m = c.WaitFor("invalid request for a bad version", wait, func(m lsptest.Message) bool { return string(m.ID) == "77" })
 	if m.Error == nil || m.Error.Code != -32600 {
-		t.Errorf("bad version: want -32600 with id 77, got %s", m.raw)
+		t.Errorf("bad version: want -32600 with id 77, got %s", m.Raw)
 	}
-	c.writeBytes("Content-Length: banana\r\n\r\n")
-	c.writeBytes("garbage line without a colon\r\n\r\n")
-	c.initialize(nil, nil)
-	r := c.request("shutdown", nil)
-	if r.Error != nil {
-		t.Fatalf("server stopped serving after bad input: %s", r.raw)
+	c.WriteBytes([]byte("Content-Length: banana\r\n\r\n"))
+	c.WriteBytes([]byte("garbage line without a colon\r\n\r\n"))
+	c.Initialize(nil, nil)
+	if r, _ := c.Request(wait, "shutdown", nil); r.Error != nil {
+		t.Fatalf("server stopped serving after bad input: %s", r.Raw)
 	}
 }
 
 func TestStream_OversizedBodyIsSkipped(t *testing.T) {
-	c := newTestClient(t, Options{})
-	big := strings.Repeat(" ", MaxMessageBytes+1)
-	c.writeBytes("Content-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n")
-	written := make(chan struct{})
+	c := newClient(t, lsp.Options{})
+	big := strings.Repeat(" ", lsp.MaxMessageBytes+1)
+	c.WriteBytes([]byte("Content-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n"))
+	written := make(chan error, 1)
 	go func() { // net.Pipe: the write returns once the server has read it all
-		_, _ = c.conn.Write([]byte(big))
-		close(written)
+		_, err := c.Conn.WriteBytes([]byte(big))
+		written <- err
 	}()
 	// The answer comes before the body is read: a client that waits for it
 	// before writing more must not wedge the session.
-	m := c.waitFor("error for an oversized body", func(m message) bool { return m.Error != nil })
+	m := c.WaitFor("error for an oversized body", wait, func(m lsptest.Message) bool { return m.Error != nil })
 	if m.Error.Code != -32600 || !strings.Contains(m.Error.Message, "limit") {
-		t.Errorf("oversized: got %s", m.raw)
+		t.Errorf("oversized: got %s", m.Raw)
 	}
 	select {
-	case <-written:
+	case err := <-written:
+		if err != nil {
+			t.Fatalf("the server did not read past the oversized body: %v", err)
+		}
 	case <-time.After(time.Minute):
 		t.Fatal("the server did not read past the oversized body")
 	}
-	c.initialize(nil, nil)
+	c.Initialize(nil, nil)
 }
 
 func TestCancelRequest_NotFoundIsHarmless(t *testing.T) {
-	c := newTestClient(t, Options{})
-	c.initialize(nil, nil)
-	c.notify("$/cancelRequest", map[string]any{"id": 999})
-	r := c.executeCommand("heddle.status")
+	c := newClient(t, lsp.Options{})
+	c.Initialize(nil, nil)
+	c.Notify("$/cancelRequest", map[string]any{"id": 999})
+	r := run(c, "heddle.status")
 	if r.Error != nil {
-		t.Fatal(r.raw)
+		t.Fatal(r.Raw)
 	}
-	var got []StatusParams
+	var got []protocol.StatusParams
 	if err := json.Unmarshal(r.Result, &got); err != nil || got == nil {
 		t.Fatalf("heddle.status with no folders: want [], got %s", r.Result)
 	}
@@ -195,13 +201,13 @@ func TestInitialize_FolderFallbacks(t *testing.T) {
 	repo := newRepo(t)
 	for _, key := range []string{"rootUri", "rootPath"} {
 		t.Run(key, func(t *testing.T) {
-			c := newTestClient(t, Options{})
+			c := newClient(t, lsp.Options{})
 			value := repo
 			if key == "rootUri" {
-				value = pathToURI(repo)
+				value = protocol.PathToURI(repo)
 			}
-			c.initialize(nil, map[string]any{key: value, "rootUri": map[bool]any{true: value, false: nil}[key == "rootUri"]})
-			got := c.waitStatus(pathToURI(repo), "stopped")
+			c.Initialize(nil, map[string]any{key: value, "rootUri": map[bool]any{true: value, false: nil}[key == "rootUri"]})
+			got := c.WaitState(protocol.PathToURI(repo), "stopped", "", wait)
 			if got.Root != repo {
 				t.Errorf("status from %s = %+v", key, got)
 			}
@@ -217,16 +223,16 @@ func TestLifecycle_EndsWhenTheEditorProcessExits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { editor.Process.Kill(); editor.Wait() })
-	c := newTestClient(t, Options{})
-	c.initialize(nil, map[string]any{"processId": editor.Process.Pid})
+	c := newClient(t, lsp.Options{})
+	c.Initialize(nil, map[string]any{"processId": editor.Process.Pid})
 	select {
-	case err := <-c.served:
-		t.Fatalf("Serve returned while the editor runs: %v", err)
+	case <-c.Pipe.Served():
+		t.Fatalf("Serve returned while the editor runs: %v", c.Pipe.ServeErr())
 	default:
 	}
 	editor.Process.Kill()
 	editor.Wait()
-	if err := c.served1(); !errors.Is(err, ErrNoShutdown) {
+	if err := c.Served(); !errors.Is(err, lsp.ErrNoShutdown) {
 		t.Fatalf("Serve = %v, want ErrNoShutdown (the session ended without shutdown)", err)
 	}
 }

@@ -1,8 +1,8 @@
 package lsp
 
 import (
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -129,7 +129,7 @@ func TestNotifyPolicy_RateLimitsPerFolderAndGlobally(t *testing.T) {
 	clock.advance(time.Hour)
 	total := 0
 	for i := range 40 {
-		folder := "file:///f" + itoa(i)
+		folder := "file:///f" + strconv.Itoa(i)
 		prev := st(daemonlink.StateReady, 1)
 		if _, ok, _ := p.decide(NotifyErrors, folder, "f", &prev, st(daemonlink.StateDenied, 1)); ok {
 			total++
@@ -159,76 +159,6 @@ func TestNotifyPolicy_MessageSaysWhatAndWhatToDo(t *testing.T) {
 	}
 	if n2, ok, _ := p.decide(NotifyErrors, "file:///x", "x", nil, st(daemonlink.StateDenied, 1)); !ok || n2.Type != lsproto.MessageTypeError {
 		t.Errorf("initial denied: shown=%v type=%v, want an error message", ok, n2.Type)
-	}
-}
-
-// End to end: a daemon stopped under a running session yields one
-// window/showMessage in the default (errors) mode, none with "off".
-func TestShowMessage_DefaultAndOff(t *testing.T) {
-	for _, mode := range []string{"", "off"} {
-		t.Run("mode="+mode, func(t *testing.T) {
-			repo := newRepo(t)
-			sim := startSim(t, repo)
-			c := newTestClient(t, Options{})
-			folder := pathToURI(repo)
-			var extra map[string]any
-			if mode != "" {
-				extra = map[string]any{"initializationOptions": map[string]any{"notifications": mode}}
-			}
-			c.initialize([]string{folder}, extra)
-			c.waitStatus(folder, "ready")
-			sim.stop(t, syscall.SIGINT)
-			c.waitStatus(folder, "stopped")
-			// Barrier: a command answered after the stopped status means the
-			// status loop has decided about showMessage for it.
-			c.executeCommand(CmdStatus)
-			isShow := func(m message) bool { return m.Method == "window/showMessage" }
-			if mode == "off" {
-				if !c.quietFor(200*time.Millisecond, 0, isShow) {
-					t.Errorf("showMessage with notifications=off:\n%s", c.transcript())
-				}
-				return
-			}
-			c.waitFor("showMessage for ready → stopped", isShow)
-			if n := c.count(isShow); n != 1 {
-				t.Errorf("%d showMessages, want 1", n)
-			}
-			if c.count(func(m message) bool { return m.Method == "window/logMessage" }) == 0 {
-				t.Errorf("no window/logMessage for the state changes")
-			}
-		})
-	}
-}
-
-// A real daemon flapping between SERVING and NOT_SERVING (SIGUSR1 toggles
-// heddle-sim's health) yields a handful of messages, not one per flap.
-func TestShowMessage_FlappingDaemonIsQuiet(t *testing.T) {
-	repo := newRepo(t)
-	sim := startSim(t, repo, "--health", "serving")
-	c := newTestClient(t, Options{})
-	folder := pathToURI(repo)
-	c.initialize([]string{folder}, map[string]any{"initializationOptions": map[string]any{"notifications": "transitions"}})
-	c.waitStatus(folder, "ready")
-	const flaps = 10
-	for i := range flaps {
-		n := len(c.statuses(folder))
-		sim.ToggleHealth()
-		want := "unhealthy"
-		if i%2 == 1 {
-			want = "ready"
-		}
-		c.waitStatusAfter(folder, n, want)
-	}
-	c.executeCommand(CmdStatus) // barrier: the loop has handled every status
-	shows := c.count(func(m message) bool { return m.Method == "window/showMessage" })
-	// The first "ready" and the first "unhealthy"; every later flap repeats one of them.
-	if shows != 2 {
-		t.Errorf("%d flaps gave %d showMessages, want 2:\n%s", flaps, shows, c.transcript())
-	}
-	if c.count(func(m message) bool {
-		return m.Method == "window/logMessage" && strings.Contains(string(m.Params), "not showing")
-	}) == 0 {
-		t.Errorf("suppressed messages were not logged")
 	}
 }
 

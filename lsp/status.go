@@ -20,19 +20,21 @@ type eventKind int
 const (
 	evRunning       eventKind = iota // initialized arrived: serverStatus may go out
 	evStatus                         // a folder's view composed a new status
+	evOperations                     // a folder's operation log published
 	evFolderRemoved                  // a folder was closed
 )
 
 type event struct {
 	kind   eventKind
-	folder string                 // evStatus, evFolderRemoved
-	prev   *protocol.StatusParams // evStatus: the status it replaces; nil for the first
-	status protocol.StatusParams  // evStatus
+	folder string                           // every kind but evRunning
+	prev   *protocol.StatusParams           // evStatus: the status it replaces; nil for the first
+	status protocol.StatusParams            // evStatus
+	ops    protocol.OperationsChangedParams // evOperations
 }
 
-// statusLoop owns sending heddle/status, window/showMessage for state
-// changes, and experimental/serverStatus, so they go out in order and a slow
-// client cannot stall a source.
+// statusLoop owns sending heddle/status, heddle/operationsChanged,
+// window/showMessage for state changes, and experimental/serverStatus, so
+// they go out in order and a slow client cannot stall a source.
 func (s *Server) statusLoop(ctx context.Context) {
 	running := false
 	for {
@@ -49,6 +51,10 @@ func (s *Server) statusLoop(ctx context.Context) {
 				s.policy.forget(ev.folder)
 			case evStatus:
 				s.publish(ev.folder, ev.prev, ev.status)
+			case evOperations:
+				if s.view(ev.folder) != nil {
+					s.notify(protocol.MethodOperationsChanged, ev.ops)
+				}
 			}
 		}
 		if running {

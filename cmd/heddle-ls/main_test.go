@@ -59,18 +59,6 @@ func runLS(t *testing.T, stdin string, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// shortDir is a temp dir with a short path (socket paths are limited).
-func shortDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "hls")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	real, _ := filepath.EvalSymlinks(dir)
-	return real
-}
-
 func newRepo(t *testing.T) string { return simtest.NewRepo(t) }
 
 func startSim(t *testing.T, repo string, args ...string) *simtest.Daemon {
@@ -79,7 +67,7 @@ func startSim(t *testing.T, repo string, args ...string) *simtest.Daemon {
 }
 
 func TestStatus_ExitCodesAndLines(t *testing.T) {
-	ready, stopped, plain := newRepo(t), newRepo(t), shortDir(t)
+	ready, stopped, plain := newRepo(t), newRepo(t), simtest.ShortDir(t)
 	sim := startSim(t, ready)
 
 	out, errOut, code := runLS(t, "", "status", ready)
@@ -98,7 +86,7 @@ func TestStatus_ExitCodesAndLines(t *testing.T) {
 }
 
 func TestStatus_JSONShape(t *testing.T) {
-	ready, plain := newRepo(t), shortDir(t)
+	ready, plain := newRepo(t), simtest.ShortDir(t)
 	sim := startSim(t, ready)
 	out, _, code := runLS(t, "", "status", "--json", ready, plain)
 	if code != 1 {
@@ -169,7 +157,7 @@ func TestLSP_ExitCodes(t *testing.T) {
 }
 
 func TestLSP_LogFile(t *testing.T) {
-	logPath := filepath.Join(shortDir(t), "ls.log")
+	logPath := filepath.Join(simtest.ShortDir(t), "ls.log")
 	_, errOut, _ := runLS(t, frame(`{"jsonrpc":"2.0","method":"exit"}`), "--log-file", logPath)
 	data, err := os.ReadFile(logPath)
 	if err != nil || !strings.Contains(string(data), "heddle-ls starting") {
@@ -241,8 +229,8 @@ func TestOpsAndExplain(t *testing.T) {
 		t.Errorf("ops --json: code %d, out %s, err %s", code, out, errOut)
 	}
 	out, _, code = runLS(t, "", "ops", repo, "--limit", "2", "--verb", "fork", "--verb", "collapse")
-	if code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
-		t.Errorf("ops table: code %d, out:\n%s", code, out)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 4 || lines[3] != "(answered by the agent daemon)" {
+		t.Errorf("ops table (a header, 2 hits, who answered): code %d, out:\n%s", code, out)
 	}
 	out, _, code = runLS(t, "", "explain", repo)
 	if code != 0 || !strings.Contains(out, "STEP") || !strings.Contains(out, "health") {

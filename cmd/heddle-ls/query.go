@@ -22,13 +22,14 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("explain", stderr, "[--json] [PATH]",
 		"Probe PATH's daemon step by step and print each step, its time and the fix.\nExit 0 if the daemon is ready, 1 if not.")
 	asJSON := fs.Bool("json", false, "print the heddle.explain result as JSON")
-	t, code, ok := oneTarget(fs, args, stderr, nil)
+	t, src, code, ok := openOne(fs, args, stderr)
 	if !ok {
 		return code
 	}
+	defer src.Close()
 	ex, st := t.view.Explain(ctx)
-	steps := folder.WireSteps(ex.Steps)
 	code = exitOK
+	steps := folder.WireSteps(ex.Steps)
 	if st.State != string(daemonlink.StateReady) {
 		code = exitNotReady
 	}
@@ -63,7 +64,7 @@ func runOps(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&q.UntilSecs, "until", 0, "only at or before this Unix time (seconds)")
 	fs.BoolVar(&q.IncludeCheckpoints, "include-checkpoints", false, "include checkpoint operations")
 	asJSON := fs.Bool("json", false, "print the heddle.operations result as JSON")
-	return withFolder(ctx, fs, args, stderr, func(v *folder.View) int {
+	return withFolder(fs, args, stderr, func(v *folder.View) int {
 		q.Verbs = verbs
 		if q.Limit < 1 {
 			// 0 would mean "the default" to the query; on the command line it is a mistake.
@@ -82,7 +83,7 @@ func runOps(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := render.OperationsTable(stdout, res.Hits); err != nil {
 			return exitNotReady
 		}
-		return exitOK
+		return answeredBy(stdout, res.Source)
 	})
 }
 
@@ -90,7 +91,7 @@ func runSignals(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("signals", stderr, "[PATH] [--window N] [--json]", "Signal health: each signal module's fire rate.")
 	window := fs.Uint("window", 0, "states to look back over (0: the default, 200)")
 	asJSON := fs.Bool("json", false, "print the heddle.signalHealth result as JSON")
-	return withFolder(ctx, fs, args, stderr, func(v *folder.View) int {
+	return withFolder(fs, args, stderr, func(v *folder.View) int {
 		if *window > 1<<32-1 {
 			return usageError(stderr, fs, fmt.Errorf("--window too large"))
 		}
@@ -104,14 +105,14 @@ func runSignals(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if err := render.SignalHealthTable(stdout, res); err != nil {
 			return exitNotReady
 		}
-		return exitOK
+		return answeredBy(stdout, res.Source)
 	})
 }
 
 func runHooks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("hooks", stderr, "[PATH] [--json]", "The repository's hooks.")
 	asJSON := fs.Bool("json", false, "print the heddle.hooks result as JSON")
-	return withFolder(ctx, fs, args, stderr, func(v *folder.View) int {
+	return withFolder(fs, args, stderr, func(v *folder.View) int {
 		res, err := v.Hooks(ctx)
 		if err != nil {
 			return queryFailed(stderr, "hooks", err)
@@ -122,50 +123,65 @@ func runHooks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err := render.HooksTable(stdout, res.Hooks); err != nil {
 			return exitNotReady
 		}
-		return exitOK
+		return answeredBy(stdout, res.Source)
 	})
 }
 
-// oneTarget parses flags around at most one PATH (default: the current
-// directory) and opens its view on src.
-func oneTarget(fs *flag.FlagSet, args []string, stderr io.Writer, src *folder.Sources) (target, int, bool) {
+// openOne parses a verb's flags around at most one PATH (default: the
+// current directory), opens the sources and the path's view on them.
+func openOne(fs *flag.FlagSet, args []string, stderr io.Writer) (target, *folder.Sources, int, bool) {
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
-		return target{}, usageError(stderr, fs, err), false
+		return target{}, nil, usageError(stderr, fs, err), false
 	}
 	if len(paths) > 1 {
-		return target{}, usageError(stderr, fs, fmt.Errorf("takes one PATH, got %d", len(paths))), false
+		return target{}, nil, usageError(stderr, fs, fmt.Errorf("takes one PATH, got %d", len(paths))), false
+	}
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return target{}, nil, usageError(stderr, fs, err), false
+	}
+	src, err := openSources(stderr, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "heddle-ls %s: %v\n", fs.Name(), err)
+		return target{}, nil, exitNotReady, false
 	}
 	targets, err := resolveTargets(paths, src)
 	if err != nil {
+		src.Close()
 		fmt.Fprintf(stderr, "heddle-ls %s: %v\n", fs.Name(), err)
-		return target{}, exitUsage, false
+		return target{}, nil, exitUsage, false
 	}
-	return targets[0], exitOK, true
+	return targets[0], src, exitOK, true
 }
 
-// withFolder runs a query verb: it parses its flags and PATH, opens the
-// sources and the folder's view, and runs fn on it.
-func withFolder(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, fn func(*folder.View) int) int {
-	src, err := openSources(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "heddle-ls %s: %v\n", fs.Name(), err)
-		return exitNotReady
-	}
-	defer src.Close()
-	t, code, ok := oneTarget(fs, args, stderr, src)
+// withFolder runs a query verb: it opens the path's view, starts it (so
+// the query reaches a tracked daemon), and runs fn on it.
+func withFolder(fs *flag.FlagSet, args []string, stderr io.Writer, fn func(*folder.View) int) int {
+	t, src, code, ok := openOne(fs, args, stderr)
 	if !ok {
 		return code
 	}
-	t.view.Start(func(*protocol.StatusParams, protocol.StatusParams) {})
+	defer src.Close()
+	t.view.Start(folder.Handlers{Status: func(*protocol.StatusParams, protocol.StatusParams) {}})
 	defer t.view.Close()
 	return fn(t.view)
 }
 
 // openSources opens the sources for a verb, logging warnings to stderr.
-func openSources(stderr io.Writer) (*folder.Sources, error) {
+func openSources(stderr io.Writer, cfg folder.Config) (*folder.Sources, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return folder.OpenSources(daemonlink.Options{}, log)
+	return folder.OpenSources(cfg, log)
+}
+
+// answeredBy ends a table with who answered it.
+func answeredBy(stdout io.Writer, source string) int {
+	who := map[string]string{protocol.SourceDaemon: "the agent daemon", protocol.SourceCLI: "the heddle CLI"}[source]
+	if who == "" {
+		who = source
+	}
+	fmt.Fprintf(stdout, "(answered by %s)\n", who)
+	return exitOK
 }
 
 func queryFailed(stderr io.Writer, verb string, err error) int {

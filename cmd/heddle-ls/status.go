@@ -14,6 +14,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/folder"
+	"github.com/heddle-ls/heddle-ls/heddlecli"
 	"github.com/heddle-ls/heddle-ls/internal/mailbox"
 	"github.com/heddle-ls/heddle-ls/internal/render"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
@@ -51,6 +52,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return usageError(stderr, fs, err)
 	}
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
 	targets, err := resolveTargets(paths, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls status: %v\n", err)
@@ -60,7 +65,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for i, t := range targets {
 		views[i] = t.view
 	}
-	statuses := folder.Probe(ctx, views, daemonlink.Options{})
+	cli := heddlecli.NewRunner(heddlecli.Options{Setting: cfg.HeddlePath, Timeout: cfg.Daemon.QueryTimeout}, nil)
+	statuses := folder.Probe(ctx, views, cfg.Daemon, cli)
 	code := exitOK
 	for _, st := range statuses {
 		if st.State != string(daemonlink.StateReady) {
@@ -87,9 +93,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("watch", stderr, "[--json] [--exit-with-pid PID] [PATH...]",
+	fs := newFlagSet("watch", stderr, "[--json] [--operations] [--exit-with-pid PID] [PATH...]",
 		"Print each path's status, then one line per change, until interrupted.")
 	asJSON := fs.Bool("json", false, "print NDJSON: one status object per line")
+	withOps := fs.Bool("operations", false, "also print a line per operation-log publication (with --json: the heddle/operationsChanged params)")
 	var exitWith exitWithPID
 	fs.Var(&exitWith, "exit-with-pid", "end when process `PID` exits (the shell or tmux server the watch serves); exit 2 if there is no such process")
 	paths, err := parseInterleaved(fs, args)
@@ -101,7 +108,11 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, cancel := untilStdoutGone(ctx, stdout)
 	defer cancel()
-	src, err := openSources(stderr)
+	cfg, err := sourcesConfig(fs)
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
+	src, err := openSources(stderr, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-ls watch: %v\n", err)
 		return exitNotReady
@@ -114,15 +125,20 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	type change struct {
 		path string
-		st   protocol.StatusParams
+		st   *protocol.StatusParams            // a status, or
+		ops  *protocol.OperationsChangedParams // an oplog publication
 	}
 	// A view's publisher must not block: it only queues; this goroutine prints.
 	changes := mailbox.New[change]()
 	for _, t := range targets {
 		defer t.view.Close()
-		t.view.Start(func(_ *protocol.StatusParams, st protocol.StatusParams) {
-			changes.Put(change{t.path, st})
-		})
+		h := folder.Handlers{Status: func(_ *protocol.StatusParams, st protocol.StatusParams) {
+			changes.Put(change{path: t.path, st: &st})
+		}}
+		if *withOps {
+			h.Operations = func(p protocol.OperationsChangedParams) { changes.Put(change{path: t.path, ops: &p}) }
+		}
+		t.view.Start(h)
 	}
 	for {
 		select {
@@ -131,7 +147,13 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		case <-changes.Wake():
 		}
 		for _, c := range changes.Take() {
-			if err := printWatched(stdout, *asJSON, c.path, c.st); err != nil {
+			var err error
+			if c.st != nil {
+				err = printWatched(stdout, *asJSON, c.path, *c.st)
+			} else {
+				err = printOperations(stdout, *asJSON, c.path, *c.ops)
+			}
+			if err != nil {
 				return exitOK // stdout closed: nobody is listening
 			}
 		}
@@ -140,15 +162,29 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // printWatched prints one status line (or NDJSON object) of the watch verb.
 func printWatched(out io.Writer, asJSON bool, path string, st protocol.StatusParams) error {
+	return printLine(out, asJSON, st, render.StatusLine(path, st))
+}
+
+// printOperations prints one oplog publication of the watch verb.
+func printOperations(out io.Writer, asJSON bool, path string, p protocol.OperationsChangedParams) error {
+	text := fmt.Sprintf("%-15s  %s  the operation log changed", "operations", path)
+	if p.HeadID != nil {
+		text += fmt.Sprintf(" (head %d)", *p.HeadID)
+	}
+	return printLine(out, asJSON, p, text)
+}
+
+// printLine prints v as one NDJSON line, or text after the time of day.
+func printLine(out io.Writer, asJSON bool, v any, text string) error {
 	var err error
 	if asJSON {
 		var b []byte
-		b, err = json.Marshal(st)
+		b, err = json.Marshal(v)
 		if err == nil {
 			_, err = fmt.Fprintf(out, "%s\n", b)
 		}
 	} else {
-		_, err = fmt.Fprintf(out, "%s  %s\n", time.Now().UTC().Format("15:04:05.000"), render.StatusLine(path, st))
+		_, err = fmt.Fprintf(out, "%s  %s\n", time.Now().UTC().Format("15:04:05.000"), text)
 	}
 	if f, ok := out.(*os.File); ok && err == nil {
 		_ = f.Sync() // best effort: pipes ignore it, files get the line now
@@ -157,7 +193,7 @@ func printWatched(out io.Writer, asJSON bool, path string, st protocol.StatusPar
 }
 
 // newFlagSet is the preamble every verb shares: its name, its usage line
-// and what it does.
+// and what it does, and the flag naming the heddle CLI (heddlePath).
 func newFlagSet(verb string, stderr io.Writer, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -165,7 +201,17 @@ func newFlagSet(verb string, stderr io.Writer, synopsis, about string) *flag.Fla
 		fmt.Fprintf(stderr, "usage: heddle-ls %s %s\n\n%s\n", verb, synopsis, about)
 		fs.PrintDefaults()
 	}
+	fs.String("heddle", "", `the heddle CLI queries fall through to: "" = heddle on PATH, "off" = never, else an absolute path`)
 	return fs
+}
+
+// sourcesConfig is the sources' configuration from a verb's flags.
+func sourcesConfig(fs *flag.FlagSet) (folder.Config, error) {
+	path := fs.Lookup("heddle").Value.String()
+	if path != "" && path != "off" && !filepath.IsAbs(path) {
+		return folder.Config{}, fmt.Errorf(`--heddle: want "off" or an absolute path, got %q`, path)
+	}
+	return folder.Config{Daemon: daemonlink.Options{}.WithDefaults(), HeddlePath: path}, nil
 }
 
 // parseInterleaved parses flags that may come before, between or after

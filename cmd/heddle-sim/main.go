@@ -15,6 +15,8 @@
 //
 // Example: heddle-sim --repo /tmp/r --ops 500 --health serving
 //
+// heddle-sim mountd stands in for the mount daemon instead (see mountd.go).
+//
 // heddle-sim is also a heddle-compatible CLI and an oplog writer (cli.go):
 //
 //	heddle-sim cli ARGS…        heddle's read verbs (also when invoked as "heddle")
@@ -76,6 +78,8 @@ func dispatch(argv []string) int {
 			return runAppend(argv[2:], os.Stdout, os.Stderr)
 		case "record":
 			return runRecord(argv[2:], os.Stderr)
+		case "mountd":
+			return runMountd(argv[2:], os.Stdin, os.Stdout, os.Stderr)
 		}
 	}
 	return run(argv[1:], os.Stderr)

@@ -1,236 +1,172 @@
+// process.go: the two places a server runs — a child process spoken to
+// over its stdio, or a function serving one end of a pipe in this process.
+
 package lsptest
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
-	"testing"
 	"time"
-
-	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// BinaryPath builds cmd/heddle-ls once per test binary (with -race when the
-// tests run with it, so a data race in the server fails the test) and
-// returns its path. It goes into simtest's build directory, which
-// simtest.Main removes at the end.
-func BinaryPath(tb testing.TB) string {
-	tb.Helper()
-	buildOnce.Do(func() {
-		dir := filepath.Dir(simtest.BinaryPath(tb))
-		root, err := simtest.ModuleRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "heddle-ls")
-		args := []string{"build", "-o", binPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command(goTool(), append(args, "./cmd/heddle-ls")...)
-		cmd.Dir = root
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/heddle-ls: %w\n%s", err, stderr.String())
-		}
-	})
-	if buildErr != nil {
-		tb.Fatalf("lsptest: %v", buildErr)
-	}
-	return binPath
-}
-
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// Server is a running heddle-ls process speaking LSP over its stdio.
-type Server struct {
-	*Client
-	tb     testing.TB
+// Process is an LSP server running as a child process, spoken to over its
+// stdio.
+type Process struct {
+	*Conn
 	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *lockedBuffer
-	exited chan struct{}
-	state  *os.ProcessState // set before exited is closed
+	stdin  *os.File
+	stdout *os.File
+	exited chan struct{} // closed once reaped and its output read to the end
+	state  *os.ProcessState
 }
 
-// Start runs the real heddle-ls binary (LSP mode, --log-level debug, logs
-// kept for failure messages) with extra args. When the test ends the
-// process is killed if it still runs, its log is printed if the test
-// failed, and a data race it reported fails the test.
-func Start(tb testing.TB, args ...string) *Server {
-	tb.Helper()
-	cmd := exec.Command(BinaryPath(tb), append([]string{"--stdio", "--log-level", "debug"}, args...)...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &Server{tb: tb, cmd: cmd, stdin: stdin, stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("lsptest: start heddle-ls: %v", err)
-	}
-	s.Client = NewClient(tb, stdout, stdin)
-	go func() {
-		// Wait only after the read loop has seen EOF on stdout: Wait
-		// closes the pipe, and reading from a closed pipe would lose data.
-		<-s.Client.Closed()
-		_ = cmd.Wait()
-		s.state = cmd.ProcessState
-		close(s.exited)
-	}()
-	tb.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.exited
-		}
-		if log := s.Stderr(); strings.Contains(log, "WARNING: DATA RACE") {
-			tb.Errorf("heddle-ls reported a data race:\n%s", log)
-		} else if tb.Failed() {
-			tb.Logf("heddle-ls pid %d log (tail):\n%s", s.PID(), tail(log, 8000))
-		}
-	})
-	return s
-}
-
-// PID is the server's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
-
-// Stderr is the server's log so far.
-func (s *Server) Stderr() string { return s.stderr.String() }
-
-// CloseStdin closes the server's input, as an editor that goes away does.
-func (s *Server) CloseStdin() { _ = s.stdin.Close() }
-
-// Exited is closed once the process has exited and been reaped.
-func (s *Server) Exited() <-chan struct{} { return s.exited }
-
-// Wait waits up to d for the process to exit and returns its exit code
-// (-1 if a signal ended it); the test fails if it does not exit in time.
-func (s *Server) Wait(d time.Duration) int {
-	s.tb.Helper()
-	select {
-	case <-s.exited:
-		return s.state.ExitCode()
-	case <-time.After(d):
-		s.tb.Fatalf("lsptest: heddle-ls pid %d did not exit within %v", s.PID(), d)
-		return 0
-	}
-}
-
-// Alive reports whether the process is still running.
-func (s *Server) Alive() bool {
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// Signal sends sig to the server.
-func (s *Server) Signal(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }
-
-// Children lists the pids whose parent is pid (from /proc/*/stat).
-func Children(pid int) []int {
-	var out []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and parens.
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		var state byte
-		var ppid, child int
-		if _, err := fmt.Sscanf(s[i+1:], " %c %d", &state, &ppid); err != nil || ppid != pid {
-			continue
-		}
-		if _, err := fmt.Sscanf(e.Name(), "%d", &child); err == nil {
-			out = append(out, child)
-		}
-	}
-	return out
-}
-
-// OpenFDs lists a process's open file descriptors as "fd -> target".
-func OpenFDs(pid int) ([]string, error) {
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, err := os.ReadDir(dir)
+// StartProcess runs bin with args, its stderr going to stderr (nil
+// discards it).
+func StartProcess(bin string, args []string, stderr io.Writer) (*Process, error) {
+	// Pipes of our own rather than exec's: they take write deadlines, and
+	// reaping the process does not close them under the read loop.
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, e := range ents {
-		target, err := os.Readlink(filepath.Join(dir, e.Name()))
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue // closed meanwhile
-			}
-			return nil, err
-		}
-		out = append(out, e.Name()+" -> "+target)
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
 	}
-	return out, nil
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
+	err = cmd.Start()
+	inR.Close() // the child has its own copies
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	return "…" + s[len(s)-n:]
+	p := &Process{Conn: NewConn(outR, inW), cmd: cmd, stdin: inW, stdout: outR, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		<-p.Conn.Done()
+		p.state = cmd.ProcessState
+		outR.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// PID is the server's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// CloseStdin closes the server's input, as an editor that goes away does.
+func (p *Process) CloseStdin() error { return p.stdin.Close() }
+
+// Signal sends sig to the server.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Exited is closed once the process has exited, been reaped, and its
+// output has been read to the end.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// ExitCode is the exit code once Exited is closed (-1 if a signal ended
+// the process).
+func (p *Process) ExitCode() int { return p.state.ExitCode() }
+
+// WaitExit waits up to d for the process to exit and returns its exit code.
+func (p *Process) WaitExit(d time.Duration) (int, error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.exited:
+		return p.ExitCode(), nil
+	case <-timer.C:
+		return 0, fmt.Errorf("pid %d did not exit within %v", p.PID(), d)
+	}
+}
+
+// Kill ends the process with SIGKILL, if it still runs, and waits for it.
+func (p *Process) Kill() {
+	select {
+	case <-p.exited:
+	default:
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+	p.stdin.Close()
+}
+
+// Close ends the session as an editor does (shutdown, exit, stdin closed)
+// and waits up to d for each step, and for exit code 0; a process still
+// running then is killed.
+func (p *Process) Close(d time.Duration) error {
+	err := p.Shutdown(d)
+	p.stdin.Close()
+	code, werr := p.WaitExit(d)
+	if werr != nil {
+		p.Kill()
+		return errors.Join(err, werr, errors.New("killed"))
+	}
+	if code != 0 && err == nil {
+		err = fmt.Errorf("pid %d exited with code %d after shutdown and exit", p.PID(), code)
+	}
+	return err
+}
+
+// Pipe is an LSP server served in this process on one end of a net.Pipe,
+// spoken to over the other.
+type Pipe struct {
+	*Conn
+	end    net.Conn // the client's end
+	cancel context.CancelFunc
+	served chan struct{} // closed once serve has returned
+	err    error         // serve's result, set before served is closed
+}
+
+// NewPipe runs serve (e.g. an lsp.Server's Serve) in a goroutine on the
+// server's end of a new pipe.
+func NewPipe(serve func(context.Context, io.ReadWriteCloser) error) *Pipe {
+	serverEnd, clientEnd := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Pipe{Conn: NewConn(clientEnd, clientEnd), end: clientEnd, cancel: cancel, served: make(chan struct{})}
+	go func() {
+		p.err = serve(ctx, serverEnd)
+		close(p.served)
+	}()
+	return p
+}
+
+// CloseClient closes the client's end: the server reads EOF.
+func (p *Pipe) CloseClient() error { return p.end.Close() }
+
+// Served is closed once serve has returned.
+func (p *Pipe) Served() <-chan struct{} { return p.served }
+
+// ServeErr is serve's result once Served is closed.
+func (p *Pipe) ServeErr() error { return p.err }
+
+// WaitServed waits up to d for serve to return and returns its result.
+func (p *Pipe) WaitServed(d time.Duration) (served, err error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.served:
+		return p.err, nil
+	case <-timer.C:
+		return nil, fmt.Errorf("serve did not return within %v", d)
+	}
+}
+
+// Stop cancels serve's context, closes the client's end and waits up to d
+// for serve to return, whatever it returns.
+func (p *Pipe) Stop(d time.Duration) error {
+	p.cancel()
+	p.end.Close()
+	_, err := p.WaitServed(d)
+	return err
 }

@@ -24,7 +24,18 @@ func StatusLine(path string, st protocol.StatusParams) string {
 	if st.Hint != "" {
 		line += "  (" + st.Hint + ")"
 	}
+	if m := st.Mount; m != nil {
+		line += "  [" + m.Message + "]"
+	}
 	return line
+}
+
+// mountLine describes the mount daemon for an explanation.
+func mountLine(m *protocol.MountStatus) string {
+	if m == nil {
+		return "not running (no endpoint file: it idles out, which is normal)"
+	}
+	return fmt.Sprintf("%s (%s): %s", m.State, m.Reason, m.Message)
 }
 
 // ExplanationMarkdown renders a probe for the editor: verdict, a table of
@@ -47,6 +58,9 @@ func ExplanationMarkdown(folder string, st protocol.StatusParams, steps []protoc
 	}
 	if st.Reason != "" {
 		fmt.Fprintf(&b, "- reason: `%s`\n", st.Reason)
+	}
+	if st.HeddleDir != "" {
+		fmt.Fprintf(&b, "- mount daemon: %s\n", mdEscape(mountLine(st.Mount)))
 	}
 	b.WriteString("\n| step | result | time | detail |\n|---|---|---:|---|\n")
 	for _, s := range steps {
@@ -77,6 +91,9 @@ func ExplanationText(w io.Writer, path string, st protocol.StatusParams, steps [
 	}
 	if st.Reason != "" {
 		fmt.Fprintf(w, "  reason      %s\n", st.Reason)
+	}
+	if st.HeddleDir != "" {
+		fmt.Fprintf(w, "  mount       %s\n", mountLine(st.Mount))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -70,14 +70,15 @@ func cleanupBuild() {
 }
 
 // BuildBinary builds the main package pkg (a path relative to the module
-// root, e.g. "./cmd/heddle-ls") into dir and returns the binary's path.
-func BuildBinary(dir, pkg string) (string, error) {
+// root, e.g. "./cmd/heddle-ls") into dir, with extra build flags, and
+// returns the binary's path.
+func BuildBinary(dir, pkg string, flags ...string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command(goTool(), "build", "-o", out, pkg)
+	cmd := exec.Command(goTool(), append(append([]string{"build", "-o", out}, flags...), pkg)...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -28,7 +28,7 @@ type CLI struct {
 // ("HEDDLE_SIM_CLI_FAULT=hang", …) are baked into the wrapper as well.
 func InstallCLI(tb testing.TB, version string, env ...string) *CLI {
 	tb.Helper()
-	dir := shortTempDir(tb)
+	dir := ShortDir(tb)
 	c := &CLI{Path: filepath.Join(dir, "heddle"), Dir: dir, Version: version, Log: filepath.Join(dir, "calls.log")}
 	var script strings.Builder
 	script.WriteString("#!/bin/sh\n")
@@ -51,7 +51,7 @@ func InstallCLI(tb testing.TB, version string, env ...string) *CLI {
 // between). It returns the symlink's path.
 func LinkCLI(tb testing.TB) string {
 	tb.Helper()
-	p := filepath.Join(shortTempDir(tb), "heddle")
+	p := filepath.Join(ShortDir(tb), "heddle")
 	if err := os.Symlink(BinaryPath(tb), p); err != nil {
 		tb.Fatalf("simtest: link heddle: %v", err)
 	}

@@ -26,22 +26,156 @@ const (
 	StopTimeout  = 10 * time.Second
 )
 
-// Daemon is a running heddle-sim process.
+// Process is a heddle-sim process. Its methods return errors and never
+// fail a test, so the bench uses it as the tests do (through Daemon).
+type Process struct {
+	cmd     *exec.Cmd
+	Spawned time.Time // just before fork/exec
+	stderr  *stderrLog
+	exited  chan struct{} // closed once the process has been waited for
+	waitErr error         // set before exited is closed
+}
+
+// Spawn runs bin (heddle-sim) --repo repo args... and returns at once; see
+// WaitReady.
+func Spawn(bin, repo string, args ...string) (*Process, error) {
+	return start(exec.Command(bin, append([]string{"--repo", repo}, args...)...))
+}
+
+// start runs cmd, a heddle-sim, with its stderr collected and watched.
+func start(cmd *exec.Cmd) (*Process, error) {
+	p := &Process{cmd: cmd, stderr: newStderrLog(), exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	p.Spawned = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cmd.Args[0], err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// Launch is Spawn, then WaitReady(StartTimeout).
+func Launch(bin, repo string, args ...string) (*Process, error) {
+	p, err := Spawn(bin, repo, args...)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.WaitReady(StartTimeout)
+}
+
+// WaitReady waits up to d until the daemon reports ready: its socket is
+// listening (or, with --fault pidfile-only, its pidfile is written). A
+// daemon not ready in time is killed.
+func (p *Process) WaitReady(d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.stderr.ready:
+		return nil
+	case <-p.exited:
+		return fmt.Errorf("heddle-sim exited before ready (%v):\n%s", p.waitErr, p.Stderr())
+	case <-timer.C:
+		p.Kill()
+		return fmt.Errorf("heddle-sim not ready after %s:\n%s", d, p.Stderr())
+	}
+}
+
+// PID is the daemon's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// ListeningAt is when the daemon's "listening on" line was read: the moment
+// its socket became connectable, observed without inotify. Zero before.
+func (p *Process) ListeningAt() time.Time { return p.stderr.listening() }
+
+// Pidfile is the daemon's pidfile path, once ready.
+func (p *Process) Pidfile() string { return p.stderr.value("heddle-sim: pidfile at ") }
+
+// HeddleDir is the heddle dir the daemon serves, once ready.
+func (p *Process) HeddleDir() string { return filepath.Dir(filepath.Dir(p.Pidfile())) }
+
+// Socket is the socket path the daemon listens on (or would, for
+// pidfile-only), once ready.
+func (p *Process) Socket() string {
+	if s := p.stderr.value("heddle-sim: listening on "); s != "" {
+		return s
+	}
+	return sim.SocketPath(p.HeddleDir())
+}
+
+// Stderr is everything the daemon has written to stderr so far.
+func (p *Process) Stderr() string { return p.stderr.String() }
+
+// Exited is closed when the process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// Wait blocks until the process exits and returns its exit error (nil for
+// exit status 0; see ExitCode).
+func (p *Process) Wait() error {
+	<-p.exited
+	return p.waitErr
+}
+
+// Signal sends sig and returns when it was sent.
+func (p *Process) Signal(sig syscall.Signal) (time.Time, error) {
+	at := time.Now()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return at, fmt.Errorf("%s pid %d: %w", sig, p.PID(), err)
+	}
+	return at, nil
+}
+
+// WaitExit waits up to d for the process to exit; one still running then
+// is killed.
+func (p *Process) WaitExit(d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.exited:
+		return nil
+	case <-timer.C:
+		p.Kill()
+		return fmt.Errorf("heddle-sim pid %d did not exit within %s:\n%s", p.PID(), d, p.Stderr())
+	}
+}
+
+// Stop sends sig to the running daemon and waits up to d for it to exit
+// (see WaitExit): SIGINT is heddle's clean shutdown (both files removed);
+// SIGTERM, which heddle does not handle, and SIGKILL leave them behind.
+func (p *Process) Stop(sig syscall.Signal, d time.Duration) error {
+	select {
+	case <-p.exited:
+		return fmt.Errorf("heddle-sim pid %d already exited (%v) before %s:\n%s", p.PID(), p.waitErr, sig, p.Stderr())
+	default:
+	}
+	if _, err := p.Signal(sig); err != nil {
+		return err
+	}
+	return p.WaitExit(d)
+}
+
+// Kill ends the process with SIGKILL, if it still runs, and waits for it.
+func (p *Process) Kill() {
+	select {
+	case <-p.exited:
+	default:
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// Daemon is a heddle-sim process for tests: it is killed when the test
+// ends, and what goes wrong fails the test.
 type Daemon struct {
-	tb        testing.TB
-	cmd       *exec.Cmd
-	heddleDir string
-	socket    string
-	pidfile   string
-	stderr    *stderrLog
-	exited    chan struct{} // closed once the process has been waited for
-	waitErr   error         // set before exited is closed
+	*Process
+	tb testing.TB
 }
 
 // Start runs heddle-sim --repo repo args... and waits until it reports
-// ready: its socket is listening (or, with --fault pidfile-only, its pidfile
-// is written). The process is killed when the test ends; its stderr is
-// logged if the test failed.
+// ready (see Process.WaitReady). The process is killed when the test ends;
+// its stderr is logged if the test failed.
 func Start(tb testing.TB, repo string, args ...string) *Daemon {
 	tb.Helper()
 	d, err := TryStart(tb, repo, args...)
@@ -55,81 +189,38 @@ func Start(tb testing.TB, repo string, args ...string) *Daemon {
 // refuses to start) or does not become ready in time.
 func TryStart(tb testing.TB, repo string, args ...string) (*Daemon, error) {
 	tb.Helper()
-	cmd := exec.Command(BinaryPath(tb), append([]string{"--repo", repo}, args...)...)
-	log := newStderrLog()
-	cmd.Stderr = log
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start heddle-sim: %w", err)
+	p, err := Spawn(BinaryPath(tb), repo, args...)
+	if err != nil {
+		return nil, err
 	}
-	d := &Daemon{tb: tb, cmd: cmd, stderr: log, exited: make(chan struct{})}
-	go func() {
-		d.waitErr = cmd.Wait()
-		close(d.exited)
-	}()
+	d := &Daemon{Process: p, tb: tb}
 	tb.Cleanup(d.cleanup)
-
-	timer := time.NewTimer(StartTimeout)
-	defer timer.Stop()
-	select {
-	case <-log.ready:
-	case <-d.exited:
-		return nil, fmt.Errorf("heddle-sim exited before ready (%v):\n%s", d.waitErr, log.String())
-	case <-timer.C:
-		d.kill()
-		return nil, fmt.Errorf("heddle-sim not ready after %s:\n%s", StartTimeout, log.String())
-	}
-	d.pidfile = log.value("heddle-sim: pidfile at ")
-	d.heddleDir = filepath.Dir(filepath.Dir(d.pidfile))
-	d.socket = log.value("heddle-sim: listening on ")
-	if d.socket == "" { // pidfile-only: where the socket would be
-		d.socket = sim.SocketPath(d.heddleDir)
+	if err := p.WaitReady(StartTimeout); err != nil {
+		return nil, err
 	}
 	return d, nil
-}
-
-// PID is the daemon's process id.
-func (d *Daemon) PID() int { return d.cmd.Process.Pid }
-
-// Socket is the socket path the daemon listens on (or would, for pidfile-only).
-func (d *Daemon) Socket() string { return d.socket }
-
-// Pidfile is the daemon's pidfile path.
-func (d *Daemon) Pidfile() string { return d.pidfile }
-
-// HeddleDir is the heddle dir the daemon serves.
-func (d *Daemon) HeddleDir() string { return d.heddleDir }
-
-// Stderr is everything the daemon has written to stderr so far.
-func (d *Daemon) Stderr() string { return d.stderr.String() }
-
-// Exited is closed when the process has exited.
-func (d *Daemon) Exited() <-chan struct{} { return d.exited }
-
-// Wait blocks until the process exits and returns its exit error (nil for
-// exit status 0).
-func (d *Daemon) Wait() error {
-	<-d.exited
-	return d.waitErr
 }
 
 // Interrupt sends SIGINT (heddle's clean shutdown: both files removed) and
 // waits for the exit; it returns the exit error, nil for status 0.
 func (d *Daemon) Interrupt() error {
 	d.tb.Helper()
-	return d.signalAndWait(syscall.SIGINT)
+	d.stop(syscall.SIGINT)
+	return d.Process.Wait()
 }
 
 // Terminate sends SIGTERM, which heddle does not handle: the process dies
 // and leaves its pidfile and socket behind. It waits for the exit.
-func (d *Daemon) Terminate() {
-	d.tb.Helper()
-	_ = d.signalAndWait(syscall.SIGTERM)
-}
+func (d *Daemon) Terminate() { d.tb.Helper(); d.stop(syscall.SIGTERM) }
 
 // Kill sends SIGKILL and waits for the exit; the files stay behind.
-func (d *Daemon) Kill() {
+func (d *Daemon) Kill() { d.tb.Helper(); d.stop(syscall.SIGKILL) }
+
+func (d *Daemon) stop(sig syscall.Signal) {
 	d.tb.Helper()
-	_ = d.signalAndWait(syscall.SIGKILL)
+	if err := d.Stop(sig, StopTimeout); err != nil {
+		d.tb.Fatalf("simtest: %v", err)
+	}
 }
 
 // ToggleHealth sends SIGUSR1: with --health, service "" flips between
@@ -137,44 +228,13 @@ func (d *Daemon) Kill() {
 // poll Check with WaitFor) to see it.
 func (d *Daemon) ToggleHealth() {
 	d.tb.Helper()
-	if err := d.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
-		d.tb.Fatalf("simtest: SIGUSR1 pid %d: %v", d.PID(), err)
+	if _, err := d.Signal(syscall.SIGUSR1); err != nil {
+		d.tb.Fatalf("simtest: %v", err)
 	}
-}
-
-func (d *Daemon) signalAndWait(sig syscall.Signal) error {
-	d.tb.Helper()
-	select {
-	case <-d.exited:
-		d.tb.Fatalf("simtest: heddle-sim pid %d already exited (%v) before %s:\n%s", d.PID(), d.waitErr, sig, d.Stderr())
-	default:
-	}
-	if err := d.cmd.Process.Signal(sig); err != nil {
-		d.tb.Fatalf("simtest: %s pid %d: %v", sig, d.PID(), err)
-	}
-	timer := time.NewTimer(StopTimeout)
-	defer timer.Stop()
-	select {
-	case <-d.exited:
-		return d.waitErr
-	case <-timer.C:
-		d.kill()
-		d.tb.Fatalf("simtest: heddle-sim pid %d did not exit within %s of %s:\n%s", d.PID(), StopTimeout, sig, d.Stderr())
-		return nil
-	}
-}
-
-func (d *Daemon) kill() {
-	_ = d.cmd.Process.Kill()
-	<-d.exited
 }
 
 func (d *Daemon) cleanup() {
-	select {
-	case <-d.exited:
-	default:
-		d.kill()
-	}
+	d.Process.Kill()
 	if d.tb.Failed() {
 		d.tb.Logf("heddle-sim pid %d stderr:\n%s", d.PID(), d.Stderr())
 	}
@@ -207,23 +267,26 @@ func Dial(tb testing.TB, socket string) *grpc.ClientConn {
 // Conn is Dial on this daemon's socket.
 func (d *Daemon) Conn() *grpc.ClientConn {
 	d.tb.Helper()
-	return Dial(d.tb, d.socket)
+	return Dial(d.tb, d.Socket())
 }
 
-// stderrLog collects a daemon's stderr and closes ready at its
-// "heddle-sim: ready" line.
+// stderrLog collects a daemon's stderr, split into lines as they arrive:
+// it closes ready at the "heddle-sim: ready" line and stamps the
+// "listening on" one (exec hands the bytes over as it reads them).
 type stderrLog struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	scanned int // bytes of buf already split into lines
-	lines   []string
-	ready   chan struct{}
-	isReady bool
+	mu          sync.Mutex
+	buf         bytes.Buffer
+	scanned     int // bytes of buf already split into lines
+	lines       []string
+	ready       chan struct{}
+	isReady     bool
+	listeningAt time.Time
 }
 
 func newStderrLog() *stderrLog { return &stderrLog{ready: make(chan struct{})} }
 
 func (l *stderrLog) Write(p []byte) (int, error) {
+	at := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf.Write(p)
@@ -236,12 +299,21 @@ func (l *stderrLog) Write(p []byte) (int, error) {
 		line := string(rest[:i])
 		l.scanned += i + 1
 		l.lines = append(l.lines, line)
+		if l.listeningAt.IsZero() && strings.HasPrefix(line, "heddle-sim: listening on ") {
+			l.listeningAt = at
+		}
 		if !l.isReady && strings.HasPrefix(line, "heddle-sim: ready") {
 			l.isReady = true
 			close(l.ready)
 		}
 	}
 	return len(p), nil
+}
+
+func (l *stderrLog) listening() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.listeningAt
 }
 
 // value is the rest of the first line starting with prefix, or "".

@@ -14,7 +14,7 @@ import (
 // <root>/.heddle/sockets/grpc.sock must too.
 func NewRepo(tb testing.TB) string {
 	tb.Helper()
-	root := shortTempDir(tb)
+	root := ShortDir(tb)
 	if err := os.MkdirAll(filepath.Join(root, ".heddle", "objects"), 0o755); err != nil {
 		tb.Fatalf("simtest: make heddle repo: %v", err)
 	}
@@ -26,7 +26,7 @@ func NewRepo(tb testing.TB) string {
 // one daemon. It returns the worktree's canonical root.
 func NewWorktree(tb testing.TB, mainRoot string) string {
 	tb.Helper()
-	root := shortTempDir(tb)
+	root := ShortDir(tb)
 	dot := filepath.Join(root, ".heddle")
 	if err := os.Mkdir(dot, 0o755); err != nil {
 		tb.Fatalf("simtest: make worktree: %v", err)
@@ -41,7 +41,10 @@ func NewWorktree(tb testing.TB, mainRoot string) string {
 // HeddleDir is the heddle dir of a repository made by NewRepo.
 func HeddleDir(root string) string { return filepath.Join(root, ".heddle") }
 
-func shortTempDir(tb testing.TB) string {
+// ShortDir makes a fresh empty temporary directory, removed when the test
+// ends, and returns its canonical (symlink-free) path: short, for the same
+// reason as NewRepo's.
+func ShortDir(tb testing.TB) string {
 	tb.Helper()
 	dir, err := os.MkdirTemp("", "hs")
 	if err != nil {

@@ -1,5 +1,7 @@
--- User commands of heddle.nvim. Only the command names are defined here;
--- the modules load on first use. Clients start after require('heddle').setup().
+-- User commands of heddle.nvim, and its self-initialisation: when nothing
+-- has called require('heddle').setup() by the time Neovim has started, the
+-- plugin sets itself up from vim.g.heddle (:h lua-plugin). The modules load
+-- on first use.
 if vim.g.loaded_heddle then
   return
 end
@@ -30,3 +32,17 @@ cmd('HeddleOps', 'ops', {
 })
 cmd('HeddleSignals', 'signals', { nargs = '?', desc = 'heddle: signal module fire rates' })
 cmd('HeddleHooks', 'hooks', { nargs = 0, desc = 'heddle: registered hooks' })
+cmd('HeddleRestart', 'restart', { nargs = 0, desc = "heddle: restart this repository's heddle-ls" })
+cmd('HeddleLog', 'log', { nargs = 0, desc = "heddle: open heddle-ls's log" })
+
+-- Loaded at startup (after init.lua, where a plugin manager calls setup())
+-- the check waits for VimEnter; loaded later (lazily, by a plugin manager
+-- that calls setup() right after sourcing this file) it waits one tick.
+local function auto_setup()
+  require('heddle').auto_setup()
+end
+if vim.v.vim_did_enter == 1 then
+  vim.schedule(auto_setup)
+else
+  vim.api.nvim_create_autocmd('VimEnter', { once = true, callback = auto_setup })
+end

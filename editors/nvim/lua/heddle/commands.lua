@@ -1,66 +1,121 @@
 -- The user commands: each sends one read-only workspace/executeCommand to
 -- the current buffer's heddle-ls client and shows the answer. Server errors
 -- (daemon not ready, API lacking the query) are shown with the server's
--- own message.
+-- own message. Nothing here waits: a command against a server that is
+-- still starting runs when the server's first status for the folder
+-- arrives.
 local config = require('heddle.config')
 local client_mod = require('heddle.client')
 local status = require('heddle.status')
 
 local M = {}
 
-local function notify(msg, level)
-  vim.notify('heddle: ' .. msg, level or vim.log.levels.INFO)
+local notify = client_mod.notify
+
+local function say(msg, level)
+  notify('heddle: ' .. msg, level)
 end
 
--- The client, root and folder URI the command applies to, or nil after
--- telling the user why not.
-local function target()
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client, dir = client_mod.for_buf(bufnr)
-  if not client and dir and config.options.autostart then
-    client_mod.attach(bufnr)
-    client, dir = client_mod.for_buf(bufnr)
-    -- A fresh server refuses requests before `initialize` completes
-    -- (-32002) and answers "not tracked" until it has taken the folder in,
-    -- which its first heddle/status for the folder announces (within
-    -- milliseconds).
-    if client then
-      vim.wait(5000, function()
-        return status.get(dir) ~= nil
-      end, 5)
-    end
+-- How long a command waits for a server that is taking its folder in (the
+-- first heddle/status comes within milliseconds; this only bounds a
+-- server that never answers).
+local FIRST_STATUS_MS = 10000
+
+local function fail_loudly(msg)
+  say(msg, vim.log.levels.ERROR)
+end
+
+-- Calls fn(client, dir, uri) for the root `dir` once its client is ready
+-- to answer, starting the client first when `start_buf` allows it;
+-- otherwise calls fail(why) (default: tell the user).
+local function with_client(dir, start_buf, fn, fail)
+  fail = fail or fail_loudly
+  local client = dir and client_mod.get(dir)
+  if not client and dir and start_buf and config.options.autostart then
+    client_mod.attach(start_buf)
+    client = client_mod.get(dir)
   end
   if not client then
     if dir then
-      notify('heddle-ls is not running for ' .. dir .. ' (see :checkhealth heddle)', vim.log.levels.ERROR)
+      fail('heddle-ls is not running for ' .. dir .. ' (see :checkhealth heddle, :HeddleLog)')
     else
-      notify('this buffer is not inside a heddle repository', vim.log.levels.WARN)
+      say('this buffer is not inside a heddle repository', vim.log.levels.WARN)
     end
-    return nil
+    return
   end
-  return client, dir, vim.uri_from_fname(dir)
+  if status.get(dir) then
+    return fn(client, dir, vim.uri_from_fname(dir))
+  end
+  -- A fresh server refuses requests before `initialize` completes and
+  -- answers "not tracked" until it has taken the folder in, which its first
+  -- heddle/status for the folder announces.
+  local done = false
+  local timer = (vim.uv or vim.loop).new_timer()
+  local function finish(err)
+    if done then
+      return
+    end
+    done = true
+    timer:stop()
+    timer:close()
+    local c = not err and client_mod.get(dir)
+    if c then
+      fn(c, dir, vim.uri_from_fname(dir))
+    else
+      fail(err or ('heddle-ls is not running for ' .. dir))
+    end
+  end
+  timer:start(FIRST_STATUS_MS, 0, vim.schedule_wrap(function()
+    finish(('heddle-ls has not reported on %s after %d s (see :HeddleLog)'):format(dir, FIRST_STATUS_MS / 1000))
+  end))
+  status.when_known(dir, finish)
+  -- A client that was running before the plugin listened has spoken
+  -- already: ask it.
+  if client.initialized then
+    client_mod.execute(client, 'heddle.status', { vim.uri_from_fname(dir) }, function(err, result)
+      if not err and type(result) == 'table' and result[1] then
+        status.update(dir, result[1], client.id)
+      end
+    end)
+  end
+end
+
+-- The root the current buffer's commands apply to (a heddle scratch
+-- buffer knows the root it was opened for).
+local function current()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client, dir = client_mod.for_buf(bufnr)
+  if client and not dir then
+    dir = client_mod.client_root(client)
+  end
+  return dir, bufnr
+end
+
+-- Runs `command` for `dir` and calls on_result(result, dir), or fail(why).
+local function run_for(dir, start_buf, command, arguments, on_result, fail)
+  fail = fail or fail_loudly
+  with_client(dir, start_buf, function(client, d, uri)
+    local args = { uri }
+    if arguments then
+      -- vim.json encodes {} as [], and the server wants an options object.
+      table.insert(args, next(arguments) == nil and vim.empty_dict() or arguments)
+    end
+    client_mod.execute(client, command, args, function(err, result)
+      if err then
+        return fail(command .. ': ' .. tostring(err.message or err))
+      end
+      on_result(result, d)
+    end)
+  end, fail)
 end
 
 local function run(command, arguments, on_result)
-  local client, dir, uri = target()
-  if not client then
-    return
-  end
-  local args = { uri }
-  if arguments then
-    -- vim.json encodes {} as [], and the server wants an options object.
-    table.insert(args, next(arguments) == nil and vim.empty_dict() or arguments)
-  end
-  client_mod.execute(client, command, args, function(err, result)
-    if err then
-      notify(command .. ': ' .. tostring(err.message or err), vim.log.levels.ERROR)
-      return
-    end
-    on_result(result, dir)
-  end, vim.api.nvim_get_current_buf())
+  local dir, bufnr = current()
+  run_for(dir, bufnr, command, arguments, on_result)
 end
 
---- One line per status object: root, state, message and hint.
+--- One line per status object: root, state, message and hint, and the
+--- mount daemon when the repository has one.
 function M.format_status(s)
   local line = ('%s: %s'):format(s.root ~= '' and s.root or s.folder or '?', s.state)
   if s.message and s.message ~= '' then
@@ -69,71 +124,151 @@ function M.format_status(s)
   if s.hint and s.hint ~= '' then
     line = line .. ' (' .. s.hint .. ')'
   end
+  if status.present(s.mount) and type(s.mount) == 'table' then
+    line = line .. '; ' .. M.format_mount(s.mount)
+  end
   return line
 end
 
-local function show_statuses(result, dir, level_ok)
+--- The mount daemon in one phrase: the server's message, else its state.
+function M.format_mount(m)
+  if m.message and m.message ~= '' then
+    return m.message
+  end
+  local text = 'mount daemon ' .. tostring(m.state)
+  if tonumber(m.mounts) then
+    text = text .. (', %d mounts'):format(m.mounts)
+  end
+  return text
+end
+
+local level_of = { ok = vim.log.levels.INFO, warning = vim.log.levels.WARN, error = vim.log.levels.ERROR }
+
+local function show_statuses(result, dir)
   local lines = {}
   local worst = vim.log.levels.INFO
   for _, s in ipairs(result or {}) do
     status.update(dir, s)
     table.insert(lines, M.format_status(s))
-    if s.state ~= 'ready' then
-      worst = vim.log.levels.WARN
-    end
+    worst = math.max(worst, level_of[s.health] or vim.log.levels.INFO)
   end
   if #lines == 0 then
     lines = { 'no folders' }
   end
-  notify(table.concat(lines, '\n'), level_ok and worst or vim.log.levels.INFO)
+  say(table.concat(lines, '\n'), worst)
 end
 
 function M.status()
-  run('heddle.status', nil, function(result, dir)
-    show_statuses(result, dir, true)
-  end)
+  run('heddle.status', nil, show_statuses)
 end
 
 function M.refresh()
   client_mod.reset()
-  run('heddle.refresh', nil, function(result, dir)
-    show_statuses(result, dir, true)
-  end)
+  run('heddle.refresh', nil, show_statuses)
 end
 
--- A scratch buffer named `heddle://<kind>/<root>`, reused on repeat,
--- shown according to the `open` option; returns the buffer.
-local function scratch(kind, dir, lines, filetype)
-  local name = ('heddle://%s%s'):format(kind, dir)
-  local buf = vim.fn.bufnr(name)
-  if buf == -1 then
-    buf = vim.api.nvim_create_buf(true, true)
-    vim.api.nvim_buf_set_name(buf, name)
+function M.restart()
+  local dir, bufnr = current()
+  if not dir then
+    say('this buffer is not inside a heddle repository', vim.log.levels.WARN)
+    return
   end
-  vim.bo[buf].buftype = 'nofile'
-  vim.bo[buf].bufhidden = 'hide'
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].modifiable = true
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = filetype
-  vim.api.nvim_buf_set_var(buf, 'heddle_root', dir)
+  client_mod.restart(dir, bufnr)
+end
+
+--- The file heddle-ls logs to: `log_file` when set, else Neovim's lsp.log,
+--- where a server's stderr goes.
+function M.log_path()
+  if config.options.log_file ~= '' then
+    return config.options.log_file
+  end
+  return vim.lsp.get_log_path()
+end
+
+-- Opens a window for `buf` by the `open` option, or focuses one showing it.
+local function show(buf)
   local win = vim.fn.bufwinid(buf)
   if win ~= -1 then
     vim.api.nvim_set_current_win(win)
-  else
-    local how = config.options.open
-    if how == 'vsplit' then
-      vim.cmd('vsplit')
-    elseif how == 'tab' then
-      vim.cmd('tabnew')
-    elseif how ~= 'current' then
-      vim.cmd('split')
-    end
-    vim.api.nvim_win_set_buf(0, buf)
+    return
   end
+  local how = config.options.open
+  if how == 'vsplit' then
+    vim.cmd('vsplit')
+  elseif how == 'tab' then
+    vim.cmd('tabnew')
+  elseif how ~= 'current' then
+    vim.cmd('split')
+  end
+  vim.api.nvim_win_set_buf(0, buf)
+end
+
+function M.log()
+  local path = M.log_path()
+  if vim.fn.filereadable(path) ~= 1 then
+    say('no log yet at ' .. path, vim.log.levels.WARN)
+    return
+  end
+  local buf = vim.fn.bufadd(path)
+  vim.fn.bufload(buf)
+  show(buf)
+  vim.cmd('normal! G')
+end
+
+-- `q` closes the report; in the last window (where :close refuses) it
+-- shows the previous buffer instead.
+local function quit()
+  if not pcall(vim.cmd, 'close') then
+    local alt = vim.fn.bufnr('#')
+    if alt ~= -1 and alt ~= vim.api.nvim_get_current_buf() and vim.fn.buflisted(alt) == 1 then
+      vim.cmd('buffer #')
+    else
+      vim.cmd('enew')
+    end
+  end
+end
+
+-- '<kind><root>' -> the report buffer named `heddle://<kind><root>`
+-- (bufnr() would take the name as a pattern, and match prefixes).
+local reports = {}
+
+local function report_buf(kind, dir)
+  local name = ('heddle://%s%s'):format(kind, dir)
+  local buf = reports[kind .. dir]
+  if buf and vim.api.nvim_buf_is_valid(buf) then
+    return buf
+  end
+  -- Unlisted: reports are views, not files of the session.
+  buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_name(buf, name)
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'hide'
+  vim.bo[buf].swapfile = false
+  vim.api.nvim_buf_set_var(buf, 'heddle_root', dir)
+  vim.keymap.set('n', 'q', quit, { buffer = buf, nowait = true, silent = true, desc = 'heddle: close' })
+  reports[kind .. dir] = buf
+  return buf
+end
+
+local function set_lines(buf, lines, filetype)
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  if vim.bo[buf].filetype ~= filetype then
+    vim.bo[buf].filetype = filetype
+  end
+end
+
+-- A report buffer filled with `lines` and shown by the `open` option; `R`
+-- in it calls refresh(buf). Returns the buffer.
+local function report(kind, dir, lines, filetype, refresh)
+  local buf = report_buf(kind, dir)
+  set_lines(buf, lines, filetype)
+  vim.keymap.set('n', 'R', function()
+    refresh(buf)
+  end, { buffer = buf, nowait = true, silent = true, desc = 'heddle: refresh' })
+  show(buf)
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
-  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, silent = true })
   return buf
 end
 
@@ -223,10 +358,105 @@ function M.format_ops(hits)
   return lines
 end
 
+--- The full record of one operation, a `key: value` line per field
+--- (lists space-separated), sorted by key.
+function M.format_op(hit)
+  local lines = {}
+  for key, value in pairs(hit or {}) do
+    if type(value) == 'table' then
+      value = table.concat(vim.tbl_map(tostring, value), ' ')
+    elseif key == 'timestampSecs' and tonumber(value) then
+      value = ('%s (%s)'):format(value, os.date('%Y-%m-%d %H:%M:%S', tonumber(value)))
+    end
+    table.insert(lines, ('%s: %s'):format(key, tostring(value)))
+  end
+  table.sort(lines)
+  return lines
+end
+
+-- Shows the operation under the cursor of an ops buffer in a float.
+local function show_op(buf)
+  local hits = vim.b[buf].heddle_ops or {}
+  local hit = hits[vim.api.nvim_win_get_cursor(0)[1]]
+  if not hit then
+    return
+  end
+  vim.lsp.util.open_floating_preview(M.format_op(hit), 'yaml', { border = 'rounded', focus_id = 'heddle-op' })
+end
+
+-- ops buffer -> true while its query runs; -> 'again' when a change came in
+-- meanwhile (the answer in flight may predate it).
+local ops_busy = {}
+
+-- Re-runs an ops buffer's query and re-renders it in place: the windows
+-- showing it keep their place, the cursor stays on the same operation.
+local function refresh_ops(buf)
+  if ops_busy[buf] then
+    ops_busy[buf] = 'again'
+    return
+  end
+  ops_busy[buf] = true
+  local dir = vim.b[buf].heddle_root
+  run_for(dir, nil, 'heddle.operations', vim.b[buf].heddle_ops_args or {}, function(result)
+    local again = ops_busy[buf] == 'again'
+    ops_busy[buf] = nil
+    if not vim.api.nvim_buf_is_valid(buf) then
+      return
+    end
+    local hits = (result and result.hits) or {}
+    local old = vim.b[buf].heddle_ops or {}
+    local cursors = {}
+    for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+      local h = old[vim.api.nvim_win_get_cursor(win)[1]]
+      cursors[win] = h and h.seq
+    end
+    local lines = M.format_ops(hits)
+    set_lines(buf, #lines > 0 and lines or { '(no operations match)' }, 'heddleops')
+    vim.api.nvim_buf_set_var(buf, 'heddle_ops', hits)
+    vim.api.nvim_buf_set_var(buf, 'heddle_ops_generation', (vim.b[buf].heddle_ops_generation or 0) + 1)
+    for win, seq in pairs(cursors) do
+      for i, h in ipairs(hits) do
+        if h.seq == seq then
+          vim.api.nvim_win_set_cursor(win, { i, 0 })
+          break
+        end
+      end
+    end
+    if again then
+      refresh_ops(buf)
+    end
+  end, function(why)
+    ops_busy[buf] = nil
+    fail_loudly(why)
+  end)
+end
+
+--- The operation log of `dir` changed (heddle/operationsChanged): an ops
+--- buffer on screen reloads now; a hidden one when it is shown again.
+function M.operations_changed(dir)
+  local buf = reports['ops' .. dir]
+  if not buf or not vim.api.nvim_buf_is_loaded(buf) then
+    return
+  end
+  if #vim.fn.win_findbuf(buf) > 0 then
+    refresh_ops(buf)
+  elseif not vim.b[buf].heddle_ops_stale then
+    vim.api.nvim_buf_set_var(buf, 'heddle_ops_stale', true)
+    vim.api.nvim_create_autocmd('BufWinEnter', {
+      buffer = buf,
+      once = true,
+      callback = function()
+        vim.api.nvim_buf_set_var(buf, 'heddle_ops_stale', false)
+        refresh_ops(buf)
+      end,
+    })
+  end
+end
+
 function M.ops(fargs)
   local ok, opts = pcall(M.parse_ops_args, fargs)
   if not ok then
-    notify(':HeddleOps: ' .. tostring(opts), vim.log.levels.ERROR)
+    say(':HeddleOps: ' .. tostring(opts), vim.log.levels.ERROR)
     return
   end
   run('heddle.operations', opts, function(result, dir)
@@ -235,8 +465,13 @@ function M.ops(fargs)
     if #lines == 0 then
       lines = { '(no operations match)' }
     end
-    local buf = scratch('ops', dir, lines, 'heddleops')
+    local buf = report('ops', dir, lines, 'heddleops', refresh_ops)
     vim.api.nvim_buf_set_var(buf, 'heddle_ops', hits)
+    vim.api.nvim_buf_set_var(buf, 'heddle_ops_args', opts)
+    vim.api.nvim_buf_set_var(buf, 'heddle_ops_generation', (vim.b[buf].heddle_ops_generation or 0) + 1)
+    vim.keymap.set('n', '<CR>', function()
+      show_op(buf)
+    end, { buffer = buf, nowait = true, silent = true, desc = 'heddle: the full operation record' })
   end)
 end
 
@@ -246,7 +481,7 @@ function M.signals(fargs)
   if window then
     opts.windowStates = tonumber(window)
     if not opts.windowStates then
-      notify(':HeddleSignals takes a number of states, got ' .. window, vim.log.levels.ERROR)
+      say(':HeddleSignals takes a number of states, got ' .. window, vim.log.levels.ERROR)
       return
     end
   end
@@ -264,7 +499,9 @@ function M.signals(fargs)
     if result and result.windowStates then
       table.insert(lines, 1, ('signal health over the last %d states'):format(result.windowStates))
     end
-    scratch('signals', dir, lines, 'heddlesignals')
+    report('signals', dir, lines, 'heddlesignals', function()
+      M.signals(fargs)
+    end)
   end)
 end
 
@@ -280,7 +517,9 @@ function M.hooks()
     if #lines == 0 then
       lines = { '(no hooks registered)' }
     end
-    scratch('hooks', dir, lines, 'heddlehooks')
+    report('hooks', dir, lines, 'heddlehooks', function()
+      M.hooks()
+    end)
   end)
 end
 

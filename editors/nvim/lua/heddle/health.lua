@@ -25,12 +25,16 @@ local function version_of(cmd)
   return vim.trim(out)
 end
 
-function M.check()
-  local r = reporter()
-  local config = require('heddle.config')
-  local client_mod = require('heddle.client')
-  local status = require('heddle.status')
+local function how_set(config)
+  if config.source == 'setup' then
+    return 'options from setup()'
+  elseif config.source == 'g:heddle' then
+    return 'setup() not called: options from vim.g.heddle' .. (type(vim.g.heddle) == 'table' and '' or ' (unset: defaults)')
+  end
+  return 'setup() not called and not initialised yet (it happens at VimEnter)'
+end
 
+local function server_section(r, config, client_mod)
   r.start('heddle-ls server')
   local cmd = config.options.cmd or {}
   if vim.fn.has('nvim-0.7') ~= 1 then
@@ -38,7 +42,7 @@ function M.check()
   end
   if not cmd[1] or vim.fn.executable(cmd[1]) ~= 1 then
     r.error(('server command %q not found'):format(tostring(cmd[1])), {
-      'Build it with `make build` and put bin/ on $PATH, or set `cmd` in require("heddle").setup{}',
+      'Build it with `make build` and put bin/ on $PATH, or set `cmd` in require("heddle").setup{} or vim.g.heddle',
     })
   else
     local path = vim.fn.exepath(cmd[1])
@@ -51,17 +55,61 @@ function M.check()
       r.warn(('%s found but `%s version` failed: %s'):format(path, cmd[1], err or '?'))
     end
   end
+  r.info(how_set(config))
+  r.info(('command: %s'):format(table.concat(config.server_cmd(), ' ')))
   r.info('notifications: ' .. tostring(config.options.notifications))
+  if client_mod.started_elsewhere() then
+    r.info('heddle-ls is started by vim.lsp.enable or nvim-lspconfig (`heddle_ls`); the plugin starts none itself')
+  end
+end
+
+-- What answers queries and with which heddle, from the second edition of
+-- the status (absent from older servers: nothing to say then).
+local function sources(r, present, s)
+  if s.queries then
+    local cli = 'heddle CLI: none found'
+    if present(s.heddle) and type(s.heddle) == 'table' then
+      cli = ('heddle %s (%s)'):format(tostring(s.heddle.version or '?'), tostring(s.heddle.path or '?'))
+    end
+    r.info(('queries: %s; %s'):format(s.queries, cli))
+  end
+  if present(s.mount) and type(s.mount) == 'table' then
+    local line = require('heddle.commands').format_mount(s.mount)
+    if s.mount.state == 'running' then
+      r.info(line)
+    else
+      r.warn(line)
+    end
+  end
+end
+
+function M.check()
+  local r = reporter()
+  local config = require('heddle.config')
+  local client_mod = require('heddle.client')
+  local status = require('heddle.status')
+
+  server_section(r, config, client_mod)
 
   r.start('heddle repositories')
-  local roots = status.roots()
+  -- Roots the store knows, and those of clients that have not spoken.
+  local roots, seen = status.roots(), {}
+  for _, dir in ipairs(roots) do
+    seen[dir] = true
+  end
+  for _, e in ipairs(client_mod.all()) do
+    if not seen[e.root] then
+      table.insert(roots, e.root)
+    end
+  end
+  table.sort(roots)
   if #roots == 0 then
     r.info('no heddle repository attached: open a file inside one (a directory with .heddle/)')
     return
   end
   for _, dir in ipairs(roots) do
     local s = status.get(dir)
-    local state = status.state(dir)
+    local state = status.state(dir) or 'unknown'
     local c = client_mod.get(dir)
     local line = ('%s: %s'):format(dir, state)
     if s and s.message and s.message ~= '' then
@@ -71,14 +119,22 @@ function M.check()
     if s and s.hint and s.hint ~= '' then
       table.insert(advice, s.hint)
     end
-    if state == 'ready' then
+    local sev = status.severity(dir)
+    if not c then
+      r.error(line .. ' (heddle-ls is not running for this repository)', { 'Run :HeddleRestart to start it again' })
+    elseif not s then
+      r.info(line .. (' (client %d (%s) has not reported yet)'):format(c.id, c.name))
+    elseif sev == 'ok' then
       r.ok(line)
-    elseif state == 'off' or (not c and state ~= nil) then
-      r.error(line .. ' (heddle-ls is not running for this repository)', { 'Run :HeddleRefresh to start it again' })
-    elseif status.severity(state) == 'error' then
+    elseif sev == 'error' then
       r.error(line, advice)
-    else
+    elseif sev == 'warn' then
       r.warn(line, advice)
+    else
+      r.info(line .. ' (a server without `health`: update heddle-ls)', advice)
+    end
+    if s then
+      sources(r, status.present, s)
     end
     if c then
       local ss = status.server_status(c.id)

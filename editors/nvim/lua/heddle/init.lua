@@ -6,43 +6,78 @@ local status = require('heddle.status')
 
 local M = {}
 
-local group
-
 local function highlights()
   -- `default` links: a colour scheme's own HeddleStatus* groups win.
-  vim.cmd([[
-    highlight default link HeddleStatusOk DiagnosticInfo
+  -- DiagnosticOk exists from Neovim 0.9.
+  local ok = vim.fn.hlexists('DiagnosticOk') == 1 and 'DiagnosticOk' or 'DiagnosticInfo'
+  vim.cmd(([[
+    highlight default link HeddleStatusOk %s
     highlight default link HeddleStatusWarn DiagnosticWarn
     highlight default link HeddleStatusError DiagnosticError
-  ]])
+  ]]):format(ok))
 end
 
---- Configures the plugin and attaches every buffer inside a heddle repo
---- (already loaded ones too) to one heddle-ls client per repository.
-function M.setup(opts)
-  config.set(opts)
+-- Clients of heddle-ls that attach to buffers (vim.lsp.enable, lspconfig)
+-- tell the plugin about themselves here (0.8+): the buffer learns its root,
+-- and the plugin's handlers take the client's notifications from now on.
+-- (No heddle.status here: during the server's first probe it re-probes,
+-- and that disturbs queries in flight.)
+local function on_lsp_attach(args)
+  local client_mod = require('heddle.client')
+  local c = vim.lsp.get_client_by_id(args.data and args.data.client_id or -1)
+  if client_mod.is_heddle(c) then
+    client_mod.install_global_handlers()
+    M.on_attach(c, args.buf)
+  end
+end
+
+--- Configures the plugin and, with `autostart`, marks every buffer inside a
+--- heddle repository (already loaded ones too) and starts one heddle-ls
+--- client per repository. Without a call, the plugin initialises itself
+--- from vim.g.heddle once Neovim has started.
+function M.setup(opts, source)
+  config.set(opts, source)
   local client = require('heddle.client')
   client.reset()
   highlights()
-  group = vim.api.nvim_create_augroup('heddle', { clear = true })
+  local group = vim.api.nvim_create_augroup('heddle', { clear = true })
   vim.api.nvim_create_autocmd('ColorScheme', { group = group, callback = highlights })
+  if vim.fn.has('nvim-0.8') == 1 then
+    vim.api.nvim_create_autocmd('LspAttach', { group = group, callback = on_lsp_attach })
+  end
   if config.options.autostart then
+    local function attach(buf)
+      -- Where vim.lsp.enable('heddle_ls') or lspconfig starts heddle-ls,
+      -- the buffer only learns its root: no second server.
+      client.attach(buf, client.started_elsewhere())
+    end
     vim.api.nvim_create_autocmd({ 'BufReadPost', 'BufNewFile', 'BufFilePost' }, {
       group = group,
       callback = function(args)
-        client.attach(args.buf)
+        attach(args.buf)
       end,
     })
     for _, buf in ipairs(vim.api.nvim_list_bufs()) do
       if vim.api.nvim_buf_is_loaded(buf) then
-        client.attach(buf)
+        attach(buf)
       end
     end
   end
   return M
 end
 
---- Attaches a buffer (default: current) to its repository's client.
+--- setup() from vim.g.heddle, unless setup() was called already. Run by
+--- plugin/heddle.lua once Neovim has started (:h lua-plugin).
+function M.auto_setup()
+  if config.source == nil then
+    local opts = vim.g.heddle
+    M.setup(type(opts) == 'table' and opts or {}, 'g:heddle')
+  end
+end
+
+--- Marks a buffer (default: current) with its repository root and starts
+--- the repository's client if none runs. Returns the client id, or nil
+--- outside heddle repositories.
 function M.attach(bufnr)
   return require('heddle.client').attach(bufnr)
 end
@@ -54,17 +89,16 @@ function M.statusline(bufnr)
   return status.statusline(bufnr)
 end
 
---- Like statusline(), wrapped in a %#HeddleStatus{Ok,Warn,Error}# group for
---- use inside 'statusline'.
+--- Like statusline(), wrapped in a %#HeddleStatus{Ok,Warn,Error}# group
+--- chosen by the server's `health`, for use inside 'statusline'.
 function M.statusline_hl(bufnr)
   local text = status.statusline(bufnr)
   if text == '' then
     return ''
   end
   local b = bufnr or vim.api.nvim_get_current_buf()
-  local sev = status.severity(status.state(vim.b[b].heddle_root))
-  local hl = ({ ok = 'HeddleStatusOk', warn = 'HeddleStatusWarn', error = 'HeddleStatusError' })[sev]
-  return '%#' .. hl .. '#' .. text .. '%*'
+  local hl = status.highlight(vim.b[b].heddle_root)
+  return hl and ('%#' .. hl .. '#' .. text .. '%*') or text
 end
 
 --- The last `heddle/status` object for a root (default: the current
@@ -81,8 +115,9 @@ function M.server_status()
   return c and status.server_status(c.id) or nil
 end
 
---- For nvim-lspconfig users: the handlers and the on_attach that make the
---- statusline and commands work with a client started elsewhere.
+--- For clients started elsewhere (nvim-lspconfig, vim.lsp.start): the
+--- handlers, an on_attach that marks buffers, and an on_exit that shows
+--- 'off' when the server goes away.
 M.handlers = require('heddle.client').handlers
 
 function M.on_attach(client, bufnr)
@@ -90,6 +125,10 @@ function M.on_attach(client, bufnr)
   if dir then
     vim.api.nvim_buf_set_var(bufnr, 'heddle_root', dir)
   end
+end
+
+function M.on_exit(code, signal, client_id)
+  return require('heddle.client').on_exit(code, signal, client_id)
 end
 
 return M

@@ -1,5 +1,5 @@
 -- A lualine component: the statusline text for the current buffer, shown
--- only inside heddle repos, coloured by severity.
+-- only inside heddle repos, coloured by the server's `health` verdict.
 --
 --   require('lualine').setup({ sections = { lualine_x = { require('heddle.lualine') } } })
 --
@@ -9,16 +9,12 @@ local function text()
   return require('heddle').statusline()
 end
 
-local groups = { ok = 'HeddleStatusOk', warn = 'HeddleStatusWarn', error = 'HeddleStatusError' }
-
 return {
   text,
   cond = function()
     return text() ~= ''
   end,
   color = function()
-    local status = require('heddle.status')
-    local root = vim.b.heddle_root
-    return groups[status.severity(root and status.state(root))]
+    return require('heddle.status').highlight(vim.b.heddle_root)
   end,
 }
