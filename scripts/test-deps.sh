@@ -5,7 +5,7 @@
 # provisions its own (editors/vscode/scripts/provision.sh: chromium,
 # Node 24 and code-server from npm). Idempotent and quick when all is there.
 set -euo pipefail
-pkgs=(protobuf-compiler neovim tmux zsh strace git make ca-certificates procps)
+pkgs=(protobuf-compiler libprotobuf-dev neovim tmux zsh strace git make ca-certificates procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
