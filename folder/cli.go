@@ -37,19 +37,24 @@ func (v *View) lookCLI(ctx context.Context, repo heddle.Repo) cliState {
 	if v.src == nil {
 		return cliState{err: errors.New("no heddle CLI source")}
 	}
-	return lookCLI(ctx, v.src.CLI, v.path, repo)
+	return judgeCLI(v.src.cliInfo(ctx), v.path, repo)
 }
 
-// lookCLI is lookCLI for a folder at path, with runner r.
+// lookCLI is lookCLI for a folder at path, with runner r (nil: none).
 func lookCLI(ctx context.Context, r *heddlecli.Runner, path string, repo heddle.Repo) cliState {
 	if r == nil {
 		return cliState{err: errors.New("no heddle CLI source")}
 	}
 	info, err := r.Info(ctx)
-	if err != nil {
-		return cliState{err: err}
+	return judgeCLI(cliLook{info: info, err: err}, path, repo)
+}
+
+// judgeCLI is the folder's view of the CLI found: whether it may run there.
+func judgeCLI(l cliLook, path string, repo heddle.Repo) cliState {
+	if l.err != nil {
+		return cliState{err: l.err}
 	}
-	return cliState{info: info, found: true, unsafe: heddle.CLISafe(path, repo)}
+	return cliState{info: l.info, found: true, unsafe: heddle.CLISafe(path, repo)}
 }
 
 // onCLI records a look at the CLI and publishes.

@@ -33,6 +33,9 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 		defer v.mu.Unlock()
 		return v.compose(st, mountd.Read(repo), cli), nil
 	}
+	if err := v.subscribed(ctx); err != nil {
+		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
+	}
 	d, err := v.src.Daemons.Refresh(ctx, repo.HeddleDir)
 	if err != nil {
 		if st, ok := v.Status(); ok {
