@@ -187,6 +187,9 @@ func cliStep(c cliState, took time.Duration, spare bool) daemonlink.Step {
 	switch {
 	case !c.found:
 		step.Detail = "no heddle CLI: " + cliProblem(c.err)
+		if cliProblem(c.err) == "" {
+			step.Detail = "no heddle CLI on PATH, and heddlePath is not set"
+		}
 	case c.unsafe != nil:
 		step.Detail = fmt.Sprintf("heddle %s at %s, but it may not run here: %s", c.info.Version, c.info.Path, unsafeHint(c.unsafe))
 	default:
