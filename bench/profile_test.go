@@ -193,3 +193,45 @@ func TestMemoryProfile(t *testing.T) {
 	g.Close()
 	_ = closeInProcess(c)
 }
+
+// BenchmarkFirstStatuses is figure 4 without the live daemons, in process:
+// 1000 folders (a third without a repository) opened at once, every first
+// heddle/status awaited.
+func BenchmarkFirstStatuses(b *testing.B) {
+	base, err := os.MkdirTemp("", "hbf")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(base) })
+	var uris []string
+	for i := range 1000 {
+		dir := filepath.Join(base, fmt.Sprint(i))
+		if i%3 == 0 {
+			err = os.MkdirAll(dir, 0o755)
+		} else {
+			_, err = makeRepo(base, fmt.Sprint(i))
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		uris = append(uris, protocol.PathToURI(dir))
+	}
+	for b.Loop() {
+		c := serveInProcess()
+		if _, err := initialize(c.Conn, uris); err != nil {
+			b.Fatal(err)
+		}
+		seen := map[string]bool{}
+		if _, err := c.Wait(0, waitTimeout, func(m lsptest.Message) bool {
+			if st, ok := lsptest.StatusOf(m); ok {
+				seen[st.Folder] = true
+			}
+			return len(seen) == len(uris)
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if err := closeInProcess(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
@@ -37,19 +38,24 @@ func (v *View) lookCLI(ctx context.Context, repo heddle.Repo) cliState {
 	if v.src == nil {
 		return cliState{err: errors.New("no heddle CLI source")}
 	}
-	return lookCLI(ctx, v.src.CLI, v.path, repo)
+	return judgeCLI(v.src.cliInfo(ctx), v.path, repo)
 }
 
-// lookCLI is lookCLI for a folder at path, with runner r.
+// lookCLI is lookCLI for a folder at path, with runner r (nil: none).
 func lookCLI(ctx context.Context, r *heddlecli.Runner, path string, repo heddle.Repo) cliState {
 	if r == nil {
 		return cliState{err: errors.New("no heddle CLI source")}
 	}
 	info, err := r.Info(ctx)
-	if err != nil {
-		return cliState{err: err}
+	return judgeCLI(cliLook{info: info, err: err}, path, repo)
+}
+
+// judgeCLI is the folder's view of the CLI found: whether it may run there.
+func judgeCLI(l cliLook, path string, repo heddle.Repo) cliState {
+	if l.err != nil {
+		return cliState{err: l.err}
 	}
-	return cliState{info: info, found: true, unsafe: heddle.CLISafe(path, repo)}
+	return cliState{info: l.info, found: true, unsafe: heddle.CLISafe(path, repo)}
 }
 
 // onCLI records a look at the CLI and publishes.
@@ -89,10 +95,10 @@ func spellVersion(st *protocol.StatusParams, d daemonlink.Status, c cliState) {
 	case !c.found:
 		// Unknown release: the CLI is the fallback every release has.
 		if stopped {
-			st.Message = "no agent daemon is running, and no heddle CLI was found to answer queries instead"
-			st.Hint = "put heddle on PATH or set heddlePath (heddle ≤ v0.10.3 can also run an agent daemon: heddle agent serve)"
-			if c.err != nil {
-				st.Hint += "; " + cliProblem(c.err)
+			st.Message = "no agent daemon is running, and no heddle CLI was found"
+			st.Hint = "install heddle or set heddlePath (heddle ≤ v0.10.3 can also start its agent daemon: heddle agent serve)"
+			if problem := cliProblem(c.err); problem != "" {
+				st.Hint = problem + " (heddle ≤ v0.10.3 can also start its agent daemon: heddle agent serve)"
 			}
 		}
 	case !c.info.HasAgentDaemon():
@@ -126,12 +132,21 @@ func spellVersion(st *protocol.StatusParams, d daemonlink.Status, c cliState) {
 	}
 }
 
-// cliProblem says why no CLI was found, in a few words.
+// cliProblem says what is wrong with the CLI the user named (a bad
+// heddlePath, a binary that does not run), or "" when there simply is none
+// on PATH: the hint then says all there is to say.
 func cliProblem(err error) string {
 	var ce *heddlecli.Error
-	if errors.As(err, &ce) {
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ce) && errors.Is(ce.Err, exec.ErrNotFound):
+		return "" // nothing named heddle on PATH
+	case errors.As(err, &ce) && ce.Kind == heddlecli.KindDisabled:
+		return "the heddle CLI is off (heddlePath)"
+	case errors.As(err, &ce):
 		if ce.Hint != "" {
-			return ce.Message + " (" + ce.Hint + ")"
+			return ce.Message + "; " + ce.Hint
 		}
 		return ce.Message
 	}

@@ -2,6 +2,7 @@ package folder
 
 import (
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -77,8 +78,11 @@ func TestCompose_VersionTrue(t *testing.T) {
 			ReasonNoAgentDaemon, "", "heddle 0.13.0 has no agent daemon", "agent serve", protocol.HealthOK, protocol.SourceCLI},
 		{"0.13.0 stale: leftover files", stale, cliOf("0.13.0"),
 			daemonlink.ReasonPidDead, "can be removed", "", "agent serve", protocol.HealthWarning, protocol.SourceCLI},
-		{"no CLI stopped: install or heddlePath", stopped, cliState{err: errors.New("no heddle on PATH")},
-			daemonlink.ReasonNoPidfile, "heddlePath", "no heddle CLI was found", "", protocol.HealthWarning, protocol.SourceNone},
+		{"no CLI stopped: install or heddlePath", stopped, cliState{err: &heddlecli.Error{Kind: heddlecli.KindNotFound, Message: "no heddle CLI on PATH", Err: exec.ErrNotFound}},
+			daemonlink.ReasonNoPidfile, "install heddle or set heddlePath", "no heddle CLI was found", "", protocol.HealthWarning, protocol.SourceNone},
+		{"a heddlePath that does not run: says so", stopped, cliState{err: &heddlecli.Error{Kind: heddlecli.KindNotFound,
+			Message: "heddlePath /opt/h: no such file", Err: errors.New("enoent")}},
+			daemonlink.ReasonNoPidfile, "heddlePath /opt/h: no such file", "no heddle CLI was found", "", protocol.HealthWarning, protocol.SourceNone},
 		{"0.13.0 but unsafe: none, and why", stopped, cliState{info: heddlecli.Info{Path: "/h", Version: "0.13.0"}, found: true,
 			unsafe: &heddle.UnsafeError{Reason: heddle.UnsafeCloneIntent, Path: "/r/.heddle/clone-intent.toml", Detail: "x"}},
 			ReasonNoAgentDaemon, "interrupted clone", "may not run here", "", protocol.HealthWarning, protocol.SourceNone},

@@ -33,6 +33,9 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 		defer v.mu.Unlock()
 		return v.compose(st, mountd.Read(repo), cli), nil
 	}
+	if err := v.subscribed(ctx); err != nil {
+		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
+	}
 	d, err := v.src.Daemons.Refresh(ctx, repo.HeddleDir)
 	if err != nil {
 		if st, ok := v.Status(); ok {
@@ -184,6 +187,9 @@ func cliStep(c cliState, took time.Duration, spare bool) daemonlink.Step {
 	switch {
 	case !c.found:
 		step.Detail = "no heddle CLI: " + cliProblem(c.err)
+		if cliProblem(c.err) == "" {
+			step.Detail = "no heddle CLI on PATH, and heddlePath is not set"
+		}
 	case c.unsafe != nil:
 		step.Detail = fmt.Sprintf("heddle %s at %s, but it may not run here: %s", c.info.Version, c.info.Path, unsafeHint(c.unsafe))
 	default:

@@ -26,6 +26,52 @@ type Sources struct {
 	mu    sync.Mutex
 	cfg   Config
 	views map[*View]struct{} // started views: told when the CLI setting changes
+	look  *cliLook           // the session's look at the CLI; nil until asked, or after a change
+}
+
+// cliLook is one look at the heddle CLI, shared by every folder: a
+// thousand folders opened at once find the CLI once.
+type cliLook struct {
+	done chan struct{} // closed when info and err are set
+	info heddlecli.Info
+	err  error
+}
+
+// cliInfo is the CLI found for the session's setting, looked for once (and
+// again after SetConfig changes the setting, or RecheckCLI).
+func (s *Sources) cliInfo(ctx context.Context) cliLook {
+	s.mu.Lock()
+	l := s.look
+	first := l == nil
+	if first {
+		l = &cliLook{done: make(chan struct{})}
+		s.look = l
+	}
+	s.mu.Unlock()
+	if first {
+		l.info, l.err = s.CLI.Info(ctx)
+		if ctx.Err() != nil {
+			s.mu.Lock()
+			if s.look == l {
+				s.look = nil // cut short: the next folder looks again
+			}
+			s.mu.Unlock()
+		}
+		close(l.done)
+	}
+	select {
+	case <-l.done:
+		return *l
+	case <-ctx.Done():
+		return cliLook{err: ctx.Err()}
+	}
+}
+
+// forgetCLI makes the next cliInfo look again.
+func (s *Sources) forgetCLI() {
+	s.mu.Lock()
+	s.look = nil
+	s.mu.Unlock()
 }
 
 // Config is what the sources are told by the user's settings.
@@ -68,6 +114,9 @@ func (s *Sources) SetConfig(cfg Config) {
 	s.mu.Unlock()
 	s.Daemons.SetOptions(cfg.Daemon)
 	s.CLI.SetOptions(cfg.cliOptions())
+	if cfg.HeddlePath != old.HeddlePath {
+		s.forgetCLI()
+	}
 	for _, v := range views {
 		go v.RecheckCLI(v.ctx)
 	}
@@ -76,7 +125,8 @@ func (s *Sources) SetConfig(cfg Config) {
 // RecheckCLI makes every started folder look at the CLI again, now (a
 // refresh: a heddle installed or upgraded since).
 func (s *Sources) RecheckCLI(ctx context.Context) {
-	_, _ = s.CLI.Refresh(ctx) // each folder reads the outcome below
+	_, _ = s.CLI.Refresh(ctx)
+	s.forgetCLI() // each folder looks again below, and finds the refreshed answer
 	s.mu.Lock()
 	views := make([]*View, 0, len(s.views))
 	for v := range s.views {

@@ -56,13 +56,15 @@ type View struct {
 	last     *protocol.StatusParams
 	first    chan struct{} // closed when last is first set
 	stops    []func()
+	closed   bool
+	ready    chan struct{} // closed when Start's subscriptions are in place
 }
 
 // New discovers the repository of the folder with the given URI (file://
 // only) and name ("" = the base name). It subscribes to nothing until
 // Start.
 func New(src *Sources, uri, name string) *View {
-	v := &View{uri: uri, name: name, src: src, first: make(chan struct{})}
+	v := &View{uri: uri, name: name, src: src, first: make(chan struct{}), ready: make(chan struct{})}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	path, err := protocol.URIToPath(uri)
 	if err != nil {
@@ -111,7 +113,9 @@ func (v *View) Repo() (heddle.Repo, bool) {
 	return v.repo, v.noRepo == nil
 }
 
-// Start subscribes to the folder's sources and hands what they publish to h.
+// Start subscribes to the folder's sources and hands what they publish to
+// h. It does not wait: a thousand folders opened at once subscribe side by
+// side, and the caller (the LSP read loop) goes on.
 func (v *View) Start(h Handlers) {
 	v.mu.Lock()
 	if v.started {
@@ -121,7 +125,20 @@ func (v *View) Start(h Handlers) {
 	v.started, v.handlers = true, h
 	v.mu.Unlock()
 	v.src.register(v)
-	v.subscribe()
+	go func() {
+		defer close(v.ready)
+		v.subscribe()
+	}()
+}
+
+// subscribed waits until Start's subscriptions are in place.
+func (v *View) subscribed(ctx context.Context) error {
+	select {
+	case <-v.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // subscribe starts the subscriptions the folder's repository needs, or
@@ -137,20 +154,29 @@ func (v *View) subscribe() {
 	v.mu.Unlock()
 	// The mount source greets first (it only reads files), so the first
 	// composed status, which waits for every source, is the daemon's.
-	stops := []func(){
-		v.src.Mounts.Watch(repo, v.onMount),
-		v.src.Oplog.Watch(repo.HeddleDir, v.onOplog),
-		v.src.Daemons.Watch(repo.HeddleDir, v.onDaemon),
+	for _, watch := range []func() func(){
+		func() func() { return v.src.Mounts.Watch(repo, v.onMount) },
+		func() func() { return v.src.Oplog.Watch(repo.HeddleDir, v.onOplog) },
+		func() func() { return v.src.Daemons.Watch(repo.HeddleDir, v.onDaemon) },
+	} {
+		stop := watch()
+		v.mu.Lock()
+		closed := v.closed
+		if !closed {
+			v.stops = append(v.stops, stop)
+		}
+		v.mu.Unlock()
+		if closed {
+			stop() // closed while subscribing
+			return
+		}
 	}
-	v.mu.Lock()
-	v.stops = append(v.stops, stops...)
-	v.mu.Unlock()
-	// The CLI's version may take a process to learn: not on the caller's time.
-	go func() {
-		ctx, cancel := context.WithTimeout(v.ctx, v.options().QueryTimeout)
-		defer cancel()
-		v.onCLI(v.lookCLI(ctx, repo))
-	}()
+	// The CLI's version may take a process to learn (once per session):
+	// subscribe runs on a goroutine of its own when Start calls it, and
+	// Rediscover's caller (a refresh) may wait.
+	ctx, cancel := context.WithTimeout(v.ctx, v.options().QueryTimeout)
+	defer cancel()
+	v.onCLI(v.lookCLI(ctx, repo))
 }
 
 // onMount is the mount daemon's subscription.
@@ -248,7 +274,7 @@ func (v *View) Close() {
 	}
 	v.mu.Lock()
 	stops := v.stops
-	v.stops, v.handlers = nil, Handlers{}
+	v.stops, v.handlers, v.closed = nil, Handlers{}, true
 	v.mu.Unlock()
 	// Outside mu: a stop waits out a delivery under way, which takes mu.
 	for _, stop := range stops {

@@ -568,7 +568,7 @@ func TestRun_ExitCodesAndEnvelope(t *testing.T) {
 		os.WriteFile(filepath.Join(simtest.HeddleDir(root), "config.toml"), []byte("[repository]\nversion = 9\n"), 0o644)
 		defer os.Remove(filepath.Join(simtest.HeddleDir(root), "config.toml"))
 		_, err := runner(simtest.InstallCLI(t, "0.13.0"), Options{}).Hooks(testCtx(t), target(t, root))
-		if e := wantKind(t, err, KindData); e.CLIKind != "repository_format_too_new" || !strings.Contains(e.Hint, "Upgrade heddle") {
+		if e := wantKind(t, err, KindData); e.CLIKind != "repository_format_too_new" || !strings.Contains(e.Message, "format 9") || e.Hint == "" {
 			t.Fatalf("%+v", e)
 		}
 	})

@@ -68,12 +68,12 @@ func (r *Runner) runVerb(ctx context.Context, t Target, verb ...string) ([]byte,
 	}
 	// Checked right before the run, every time: the tree may have changed.
 	if err := heddle.CLISafe(t.Folder, t.Repo); err != nil {
-		e := &Error{Kind: KindUnsafe, Message: "heddle-ls will not run the heddle CLI here: " + err.Error(), Err: err,
-			Hint: "heddle would write to (or bootstrap) a repository here; open the repository's root, or run heddle yourself"}
+		e := &Error{Kind: KindUnsafe, Message: "heddle-ls will not run the heddle CLI here: " + err.Error(), Err: err}
 		var ue *heddle.UnsafeError
 		if errors.As(err, &ue) {
 			e.Reason = ue.Reason
 		}
+		e.Hint = unsafeHints[e.Reason]
 		return nil, e
 	}
 	args := append(slices.Clone(verb), "--output", "json", "--no-color", "-C", t.Repo.Root)
@@ -82,6 +82,15 @@ func (r *Runner) runVerb(ctx context.Context, t Target, verb ...string) ([]byte,
 		return nil, err
 	}
 	return res.stdout, nil
+}
+
+// unsafeHints say what the user can do about each refusal.
+var unsafeHints = map[string]string{
+	heddle.UnsafeNoRepo:      "open a folder inside a heddle repository (heddle init makes one)",
+	heddle.UnsafeRepoChanged: "refresh, so that heddle-ls finds the folder's repository again",
+	heddle.UnsafeNestedGit:   "the folder is in a Git repository nested inside the heddle repository, which heddle would turn into a repository of its own; open a folder of the heddle repository itself",
+	heddle.UnsafeForeignRoot: "a .heddle below the repository's root makes heddle stop there; remove it, or open the repository it belongs to",
+	heddle.UnsafeCloneIntent: "an interrupted clone: finish or abandon it with heddle yourself; heddle-ls will not resume it",
 }
 
 func isReadVerb(verb []string) bool {

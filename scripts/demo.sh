@@ -133,6 +133,6 @@ wait_line 4 "mount daemon running" watch
 echo "  (killing it with SIGKILL: its files stay behind, its exit is seen)"
 kill -KILL "$mount_pid"; wait "$mount_pid" 2>/dev/null || true
 mount_pid=
-wait_line 4 "mount daemon stale" watch
+wait_line 4 "left its endpoint behind" watch
 
 say "done: cleaning up"

@@ -71,6 +71,7 @@ type cliProfile struct {
 	unorderedHealth bool // v0.10.1 emits signal entries in HashMap order
 	canonicalVerbs  bool // v0.13.0+: capture→snapshot, case-insensitive, unknown verb is an error
 	cloneIntent     bool // v0.13.0+: resumes an interrupted hosted clone first
+	incompleteClone bool // v0.12.0+: opening refuses a root whose .heddle has a clone intent
 	lockTempFail    bool // v0.10.3+: a held lock exits 75 (v0.10.1: 74)
 }
 
@@ -79,13 +80,16 @@ func profileFor(version string) (cliProfile, error) {
 		return cliProfile{}, fmt.Errorf("heddle-sim cannot act as heddle %q (known: %s)", version, strings.Join(CLIVersions, ", "))
 	}
 	p := cliProfile{version: version, idField: "state_id", oplog: OplogV5, repoFormat: 4,
-		canonicalVerbs: true, cloneIntent: true, lockTempFail: true}
+		canonicalVerbs: true, cloneIntent: true, incompleteClone: true, lockTempFail: true}
 	older := func(v string) bool { return compareVersions(version, v) < 0 }
 	if older("0.13.0") {
 		p.repoFormat, p.canonicalVerbs, p.cloneIntent = 3, false, false
 	}
+	if older("0.13.0") {
+		p.oplog.SweepGrace = 0
+	}
 	if older("0.12.0") {
-		p.oplog = OplogV4
+		p.oplog, p.incompleteClone = OplogV4, false
 	}
 	if older("0.10.3") {
 		p.idField, p.repoFormat, p.unorderedHealth, p.lockTempFail = "change_id", 2, true, false
@@ -183,9 +187,24 @@ type cliRun struct {
 	output string // text | json | json-compact
 	repo   string // -C / --repo
 	words  []string
+	verb   string // the verb's path, e.g. "review health", once known
 }
 
 func (c *cliRun) json() bool { return c.output == "json" || c.output == "json-compact" }
+
+// cliVerb parses a verb's own flags (a usage error is clap's, before
+// anything runs) and returns what runs it in the opened repository.
+type cliVerb func(c *cliRun, flags []string) (func(cliRepo) int, error)
+
+var cliVerbs = []struct {
+	path []string
+	verb cliVerb
+}{
+	{[]string{"query"}, (*cliRun).query},
+	{[]string{"review", "health"}, (*cliRun).reviewHealth},
+	{[]string{"hook", "list"}, (*cliRun).hookList},
+	{[]string{"hook", "events"}, (*cliRun).hookEvents},
+}
 
 func (c *cliRun) run(args []string) int {
 	// heddle answers --version before anything else, even in JSON mode
@@ -208,19 +227,20 @@ func (c *cliRun) run(args []string) int {
 	if code, done := c.fault(); done {
 		return code
 	}
-	switch {
-	case len(c.words) == 0:
-		return c.usage("a subcommand is required")
-	case c.words[0] == "query":
-		return c.repoVerb(c.words[1:], c.query)
-	case len(c.words) >= 2 && c.words[0] == "review" && c.words[1] == "health":
-		return c.repoVerb(c.words[2:], c.reviewHealth)
-	case len(c.words) >= 2 && c.words[0] == "hook" && c.words[1] == "list":
-		return c.repoVerb(c.words[2:], c.hookList)
-	case len(c.words) >= 2 && c.words[0] == "hook" && c.words[1] == "events":
-		return c.repoVerb(c.words[2:], c.hookEvents)
+	for _, v := range cliVerbs {
+		if len(c.words) >= len(v.path) && slices.Equal(c.words[:len(v.path)], v.path) {
+			c.verb = strings.Join(v.path, " ")
+			runVerb, err := v.verb(c, c.words[len(v.path):])
+			if err != nil {
+				return c.usage(err.Error())
+			}
+			return c.inRepo(runVerb)
+		}
 	}
-	return c.usage(fmt.Sprintf("unrecognized subcommand '%s' (heddle-sim's heddle implements only --version, query, review health, hook list and hook events)",
+	if len(c.words) == 0 {
+		return c.usage("a subcommand is required")
+	}
+	return c.usage(fmt.Sprintf("unrecognized subcommand '%s' (heddle-sim implements --version, query, review health, hook list and hook events)",
 		strings.Join(c.words, " ")))
 }
 
@@ -237,21 +257,20 @@ func (c *cliRun) parseGlobals(args []string) error {
 		case "--output", "-C", "--repo", "--op-id":
 			if !hasValue {
 				if i+1 >= len(args) {
-					return fmt.Errorf("a value is required for '%s <%s>' but none was supplied", name, strings.TrimLeft(name, "-"))
+					return fmt.Errorf("a value is required for '%s <%s>' but none was supplied", name, strings.ToUpper(strings.TrimLeft(name, "-")))
 				}
 				i++
 				value = args[i]
 			}
-			canonical := map[string]string{"-C": "--repo"}[name]
-			canonical = cmpOr(canonical, name)
+			canonical := cmpOr(map[string]string{"-C": "--repo"}[name], name)
 			if seen[canonical] {
-				return fmt.Errorf("the argument '%s' cannot be used multiple times", name)
+				return fmt.Errorf("the argument '%s <%s>' cannot be used multiple times", canonical, strings.ToUpper(strings.TrimLeft(canonical, "-")))
 			}
 			seen[canonical] = true
 			switch name {
 			case "--output":
 				if !slices.Contains([]string{"text", "json", "json-compact"}, value) {
-					return fmt.Errorf("invalid value '%s' for '--output <OUTPUT>' [possible values: text, json, json-compact]", value)
+					return fmt.Errorf("invalid value '%s' for '--output <OUTPUT>' [possible values: json, json-compact, text]", value)
 				}
 				c.output = value
 			case "-C", "--repo":
@@ -267,51 +286,29 @@ func (c *cliRun) parseGlobals(args []string) error {
 	return nil
 }
 
-// usage is a command-line error: exit 64, as a parse_error envelope in JSON
-// mode (the global flags already read decide the mode).
+// usage is a command-line error as clap renders it: exit 64, and in JSON
+// mode a parse_error envelope whose error is clap's whole message.
 func (c *cliRun) usage(msg string) int {
+	usageLine := "heddle [OPTIONS] <COMMAND>"
+	if c.verb != "" {
+		usageLine = "heddle " + c.verb + " [OPTIONS]"
+	}
+	text := fmt.Sprintf("error: %s\n\nUsage: %s\n\nFor more information, try '--help'.\n", msg, usageLine)
+	if strings.HasPrefix(msg, "invalid value") {
+		// clap shows no usage line for a bad value.
+		text = fmt.Sprintf("error: %s\n\nFor more information, try '--help'.\n", msg)
+	}
 	if !c.json() {
-		fmt.Fprintf(c.stderr, "error: %s\n\nUsage: heddle [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n", msg)
+		fmt.Fprint(c.stderr, text)
 		return exitUsage
 	}
-	c.envelope(envelope{
-		Error:            "error: " + msg,
-		ExitCode:         exitUsage,
-		Hint:             "Run `heddle help --output json` to inspect the command surface.",
-		Kind:             "parse_error",
-		UnsafeCondition:  "the requested arguments do not match the registered command surface",
-		WouldChange:      "the command body was not executed, so no repository state could be changed",
-		Preserved:        "no command body was executed",
-		PrimaryCommand:   "heddle help --output json",
-		RecoveryCommands: []string{"heddle help --output json", "heddle help --output text"},
-	})
+	c.envelope(envelope{Error: text, ExitCode: exitUsage, Kind: "parse_error",
+		Hint:             "See `heddle help --output json` for the commands and their flags.",
+		UnsafeCondition:  "the arguments match no command heddle knows",
+		WouldChange:      "nothing: the command did not run",
+		Preserved:        "everything: the command did not run",
+		RecoveryCommands: []string{"heddle help --output json", "heddle help --output text"}})
 	return exitUsage
-}
-
-// envelope is heddle's stderr error envelope, in heddle's key order.
-type envelope struct {
-	Error                   string   `json:"error"`
-	ExitCode                int      `json:"exit_code"`
-	Hint                    string   `json:"hint"`
-	Kind                    string   `json:"kind"`
-	UnsafeCondition         string   `json:"unsafe_condition"`
-	WouldChange             string   `json:"would_change"`
-	Preserved               string   `json:"preserved"`
-	PrimaryCommand          string   `json:"primary_command"`
-	PrimaryCommandTemplate  any      `json:"primary_command_template"`
-	RecoveryCommands        []string `json:"recovery_commands"`
-	RecoveryActionTemplates []any    `json:"recovery_action_templates"`
-}
-
-func (c *cliRun) envelope(e envelope) {
-	if e.RecoveryCommands == nil {
-		e.RecoveryCommands = []string{e.PrimaryCommand}
-	}
-	if e.RecoveryActionTemplates == nil {
-		e.RecoveryActionTemplates = []any{}
-	}
-	line, _ := json.Marshal(e)
-	fmt.Fprintf(c.stderr, "%s\n", line)
 }
 
 // fail reports a command failure: the envelope in JSON mode, heddle's
@@ -320,18 +317,24 @@ func (c *cliRun) fail(e envelope) int {
 	if c.json() {
 		c.envelope(e)
 	} else {
-		fmt.Fprintf(c.stderr, "Error: %s\nNext: %s\n", e.Error, e.PrimaryCommand)
+		fmt.Fprintf(c.stderr, "Error: %s\nNext: %s\n", e.Error, e.RecoveryCommands[0])
 	}
 	return e.ExitCode
 }
 
-func runtimeError(code int, kind, msg string) envelope {
-	return envelope{Error: msg, ExitCode: code, Kind: kind,
-		Hint:            "Run `heddle status` or retry with `-v` for more context.",
-		UnsafeCondition: "the command failed before Heddle could classify a safer recovery path",
-		WouldChange:     "retrying may repeat the same failure until the underlying cause is fixed",
-		Preserved:       "no typed recovery advice was available; inspect the error before retrying",
-		PrimaryCommand:  "heddle status"}
+// runtimeError is an unclassified failure (heddle's catch-all kind), whose
+// recovery adds the verb's help.
+func (c *cliRun) runtimeError(code int, kind, msg string) envelope {
+	e := envelope{Error: msg, ExitCode: code, Kind: kind,
+		Hint:             "Try `heddle status`, or run again with -v to see more.",
+		UnsafeCondition:  "heddle could not tell what went wrong or what would be safe",
+		WouldChange:      "running it again may fail the same way until the cause is fixed",
+		Preserved:        "no recovery is known; look at the error before running it again",
+		RecoveryCommands: []string{"heddle status"}}
+	if c.verb != "" {
+		e.RecoveryCommands = append(e.RecoveryCommands, "heddle help "+c.verb)
+	}
+	return e
 }
 
 // fault applies HEDDLE_SIM_CLI_FAULT; done means the run is over.
@@ -381,18 +384,18 @@ func (c *cliRun) fault() (int, bool) {
 		}
 		// heddle's logging shares stderr with the envelope.
 		fmt.Fprintf(c.stderr, "2026-01-01T00:00:00.000000Z  WARN heddle::cli: simulated failure\n{not json\n")
-		return c.fail(runtimeError(code, cmpOr(kind, "runtime_error"), fmt.Sprintf("simulated failure (exit %d)", code))), true
+		return c.fail(c.runtimeError(code, cmpOr(kind, "runtime_error"), fmt.Sprintf("simulated failure (exit %d)", code))), true
 	case "lock":
+		msg := "the repository lock is held by another heddle process"
 		if !c.prof.lockTempFail {
-			return c.fail(runtimeError(exitIoErr, "runtime_error", "failed to acquire lock: Resource temporarily unavailable (os error 11)")), true
+			return c.fail(c.runtimeError(exitIoErr, "runtime_error", msg)), true
 		}
-		return c.fail(envelope{Error: "failed to acquire lock: Resource temporarily unavailable (os error 11)",
-			ExitCode: exitTempFail, Kind: "repository_lock_unavailable",
-			Hint:            "Wait for the other heddle operation to finish, then retry.",
-			UnsafeCondition: "another operation or lock acquisition failure made the repository unavailable",
-			WouldChange:     "continuing without the repository lock could interleave incompatible writes",
-			Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
-			PrimaryCommand:  "heddle status"}), true
+		return c.fail(envelope{Error: msg, ExitCode: exitTempFail, Kind: "repository_lock_unavailable",
+			Hint:             "Let the other heddle command finish, then run this one again.",
+			UnsafeCondition:  "another heddle process holds the repository lock",
+			WouldChange:      "going on without the lock could interleave two writers",
+			Preserved:        "the repository was not touched",
+			RecoveryCommands: []string{"heddle status"}}), true
 	}
 	fmt.Fprintf(c.stderr, "heddle-sim: unknown HEDDLE_SIM_CLI_FAULT %q (want one of %s)\n", c.env.Fault, strings.Join(CLIFaults, ", "))
 	return exitSimMisuse, true
@@ -429,16 +432,18 @@ func (c *cliRun) spawnSelf(fault string) error {
 	return cmd.Process.Release()
 }
 
-// repoVerb finds the repository as heddle does, refuses what heddle would
-// refuse (or, in plain Git, bootstrap), then runs verb with the verb's own
-// flags.
-func (c *cliRun) repoVerb(flags []string, verb func(r cliRepo, flags []string) int) int {
+// inRepo applies heddle's gates in heddle's order (the JSON output mode,
+// then a clone intent, then opening the repository) and runs the verb.
+func (c *cliRun) inRepo(runVerb func(cliRepo) int) int {
 	if c.output == "json-compact" {
-		return c.fail(envelope{Error: "this command does not support --output json-compact", ExitCode: exitDataErr,
-			Kind: "json_compact_unsupported", Hint: "Use --output json.",
-			UnsafeCondition: "the requested output format is not available for this command",
-			WouldChange:     "the command body was not executed", Preserved: "no command body was executed",
-			PrimaryCommand: "heddle help --output json"})
+		command := "heddle " + c.verb + " --output json"
+		return c.fail(envelope{Error: fmt.Sprintf("`heddle %s` has no --output json-compact form", c.verb),
+			ExitCode: exitDataErr, Kind: "json_compact_unsupported",
+			Hint:             "Ask for --output json instead.",
+			UnsafeCondition:  "this command has no compact output",
+			WouldChange:      "nothing: the command did not run",
+			Preserved:        "everything: the command did not run",
+			RecoveryCommands: []string{command, "heddle help --output json"}})
 	}
 	start := c.env.Dir
 	if c.repo != "" {
@@ -455,7 +460,7 @@ func (c *cliRun) repoVerb(flags []string, verb func(r cliRepo, flags []string) i
 	if failed {
 		return code
 	}
-	return verb(r, flags)
+	return runVerb(r)
 }
 
 // cliRepo is an opened repository.
@@ -465,21 +470,23 @@ type cliRepo struct {
 
 func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
 	notFound := func(at string) (cliRepo, int, bool) {
-		command := "heddle init '" + at + "'"
-		return cliRepo{}, c.fail(envelope{Error: "repository not found at " + at, ExitCode: exitConfig,
-			Kind:            "repository_not_found",
-			Hint:            fmt.Sprintf("Run `%s` to initialize the requested repository.", command),
-			UnsafeCondition: fmt.Sprintf("no Heddle repository was found at '%s'", at),
-			WouldChange:     "the command cannot inspect or change repository state until initialization",
-			Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
-			PrimaryCommand:  command}), true
+		command := "heddle init " + shellWord(at)
+		return cliRepo{}, c.fail(envelope{Error: "open the repository: no repository at " + at,
+			ExitCode: exitConfig, Kind: "repository_not_found",
+			Hint:             fmt.Sprintf("`%s` makes one there.", command),
+			UnsafeCondition:  fmt.Sprintf("there is no heddle repository at '%s'", at),
+			WouldChange:      "nothing can be read or changed before the repository exists",
+			Preserved:        "nothing was written",
+			RecoveryCommands: []string{command}}), true
 	}
 	if c.prof.cloneIntent {
 		for dir := start; ; dir = filepath.Dir(dir) {
 			if _, err := os.Lstat(filepath.Join(dir, ".heddle", "clone-intent.toml")); err == nil {
-				// Real heddle would resume the clone over the network here.
-				return cliRepo{}, c.fail(runtimeError(exitIoErr, "clone_intent_resume_failed",
-					"heddle-sim does not resume interrupted hosted clones ("+filepath.Join(dir, ".heddle", "clone-intent.toml")+")")), true
+				// Real heddle resumes the clone over the network here (a
+				// build with its default client feature); heddle-sim fails
+				// as an offline attempt would.
+				return cliRepo{}, c.fail(c.runtimeError(exitIoErr, "runtime_error",
+					"resume the interrupted clone at "+dir+": heddle-sim has no network")), true
 			}
 			if filepath.Dir(dir) == dir {
 				break
@@ -488,6 +495,11 @@ func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
 	}
 	var root string
 	for dir := start; ; dir = filepath.Dir(dir) {
+		if fi, err := os.Stat(filepath.Join(dir, ".heddle", "clone-intent.toml")); err == nil && fi.Mode().IsRegular() && c.prof.incompleteClone {
+			// heddle v0.12.0's open, observed: exit 74, runtime_error.
+			return cliRepo{}, c.fail(c.runtimeError(exitIoErr, "runtime_error",
+				"open the repository: the clone at "+dir+" is incomplete; repair it from its origin")), true
+		}
 		if isHeddleRoot(dir) {
 			root = dir
 			break
@@ -506,7 +518,7 @@ func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
 	heddleDir := dot
 	if pointer, err := os.ReadFile(filepath.Join(dot, "objectstore")); err == nil {
 		if heddleDir, err = followPointer(pointer); err != nil {
-			return cliRepo{}, c.fail(runtimeError(exitIoErr, "runtime_error", err.Error())), true
+			return cliRepo{}, c.fail(c.runtimeError(exitIoErr, "runtime_error", err.Error())), true
 		}
 	} else if fi, err := os.Stat(filepath.Join(dot, "objects")); err != nil || !fi.IsDir() {
 		return notFound(root)
@@ -517,8 +529,16 @@ func (c *cliRun) openRepo(start string) (cliRepo, int, bool) {
 	return cliRepo{root: root, heddleDir: heddleDir}, 0, false
 }
 
+// shellWord quotes s for a shell only when it needs it, as heddle's hints do.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // isHeddleRoot is heddle's root rule (heddle.IsHeddleRoot; restated here
-// because internal/sim must not depend on the code it helps test).
+// so the simulation does not share code with what it tests).
 func isHeddleRoot(dir string) bool {
 	dot := filepath.Join(dir, ".heddle")
 	if fi, err := os.Stat(dot); err != nil || !fi.IsDir() {
@@ -546,24 +566,22 @@ func (c *cliRun) checkFormat(dot string) (int, bool) {
 	}
 	if found > c.prof.repoFormat {
 		return c.fail(envelope{
-			Error:           fmt.Sprintf("repository config at %s uses repository format %d but this binary supports %d; upgrade heddle or run `heddle migrate`", path, found, c.prof.repoFormat),
-			ExitCode:        exitDataErr,
-			Kind:            "repository_format_too_new",
-			Hint:            "Upgrade heddle to a binary that supports this repository format, or run the repository migration command with a compatible binary.",
-			UnsafeCondition: fmt.Sprintf("repository format %d is newer than this binary's supported format %d", found, c.prof.repoFormat),
-			WouldChange:     "opening a newer-format repository could misread unstamped on-disk data",
-			Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
-			PrimaryCommand:  "heddle status"}), true
+			Error:    fmt.Sprintf("%s: repository format %d is newer than this heddle's %d", path, found, c.prof.repoFormat),
+			ExitCode: exitDataErr, Kind: "repository_format_too_new",
+			Hint:             "Use a heddle release that reads this repository format.",
+			UnsafeCondition:  fmt.Sprintf("repository format %d, this heddle reads %d", found, c.prof.repoFormat),
+			WouldChange:      "reading a newer format could misread its data",
+			Preserved:        "nothing was written",
+			RecoveryCommands: []string{"heddle status"}}), true
 	}
 	return c.fail(envelope{
-		Error:           fmt.Sprintf("repository at %s uses format v%d; this heddle requires v%d", dot, found, c.prof.repoFormat),
-		ExitCode:        exitDataErr,
-		Kind:            "repository_format_migration_required",
-		Hint:            fmt.Sprintf("This alpha repository uses format v%d. Back it up, then recreate it or re-adopt its Git history as format v%d.", found, c.prof.repoFormat),
-		UnsafeCondition: fmt.Sprintf("repository format v%d is incompatible with required format v%d", found, c.prof.repoFormat),
-		WouldChange:     "opening it as the current format could misread legacy state",
-		Preserved:       "the repository config, objects, refs, metadata, and worktree were left unchanged",
-		PrimaryCommand:  "heddle help adopt"}), true
+		Error:    fmt.Sprintf("%s: repository format %d is older than this heddle's %d", path, found, c.prof.repoFormat),
+		ExitCode: exitDataErr, Kind: "repository_format_migration_required",
+		Hint:             fmt.Sprintf("Back up the repository, then recreate it in format %d.", c.prof.repoFormat),
+		UnsafeCondition:  fmt.Sprintf("repository format %d, this heddle needs %d", found, c.prof.repoFormat),
+		WouldChange:      "reading an older format as the current one could misread its data",
+		Preserved:        "nothing was written",
+		RecoveryCommands: []string{"heddle help adopt"}}), true
 }
 
 // repositoryVersion finds `version = N` in the [repository] table.

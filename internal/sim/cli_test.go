@@ -258,7 +258,9 @@ func TestCLI_ReviewHealth(t *testing.T) {
 	for _, v := range []string{"0.13.0", "0.10.1"} {
 		for range 20 {
 			r := runCLI(t, v, root, CLIEnv{}, "review", "health", "--window", "50", "--output", "json")
-			if r.code != 0 || !strings.HasPrefix(r.stdout, `{"output_kind":"review_health","entries":[{"module_id":`) {
+			// Sorted keys: heddle builds this output with serde_json's json!.
+			if r.code != 0 || !strings.HasPrefix(r.stdout, `{"entries":[{"fire_rate":`) || !strings.Contains(r.stdout, `"module_id":`) ||
+				!strings.HasSuffix(r.stdout, `],"output_kind":"review_health","window_states":50}`+"\n") {
 				t.Fatalf("%s: %+v", v, r)
 			}
 			if err := json.Unmarshal([]byte(r.stdout), &report); err != nil || report.WindowStates != 50 || len(report.Entries) != len(want.GetEntries()) {
@@ -286,7 +288,7 @@ func TestCLI_ReviewHealth(t *testing.T) {
 	// A log with no operations is a fresh repository: its genesis state.
 	empty := cliRepoDir(t)
 	WriteRecord(filepath.Join(empty, ".heddle"), LogRecord{Seed: 1, Ops: 0})
-	if r := runCLI(t, "0.13.0", empty, CLIEnv{}, "review", "health", "--output", "json"); r.stdout != `{"output_kind":"review_health","entries":[],"window_states":1}`+"\n" {
+	if r := runCLI(t, "0.13.0", empty, CLIEnv{}, "review", "health", "--output", "json"); r.stdout != `{"entries":[],"output_kind":"review_health","window_states":1}`+"\n" {
 		t.Fatalf("empty log: %+v", r)
 	}
 }
@@ -311,25 +313,51 @@ func TestCLI_Hooks(t *testing.T) {
 	if json.Unmarshal([]byte(r.stdout), &ev); r.code != 0 || len(ev.Events) != 10 || ev.Events[9].Name != "on_signal" {
 		t.Fatalf("hook events = %+v", r)
 	}
+	if !strings.HasPrefix(r.stdout, `{"events":[{"description":`) {
+		t.Fatalf("hook events keys are not sorted: %.60s", r.stdout)
+	}
 	if r := runCLI(t, "0.13.0", root, CLIEnv{}, "hook", "events", "--event", "nope", "--output", "json"); r.code != 0 || r.stdout != `{"events":[]}`+"\n" {
 		t.Fatalf("unknown event = %+v", r)
 	}
 }
 
-// envelopeOf decodes the last stderr line, requiring heddle's key order.
-func envelopeOf(t *testing.T, r cliResult) envelope {
+type decodedEnvelope struct {
+	Error                  string   `json:"error"`
+	ExitCode               int      `json:"exit_code"`
+	Hint                   string   `json:"hint"`
+	Kind                   string   `json:"kind"`
+	PrimaryCommand         string   `json:"primary_command"`
+	RecoveryCommands       []string `json:"recovery_commands"`
+	PrimaryCommandTemplate struct {
+		Action        string   `json:"action"`
+		ArgvTemplate  []string `json:"argv_template"`
+		AgentMayFill  *bool    `json:"agent_may_fill"`
+		RequiredInput []string `json:"required_inputs"`
+	} `json:"primary_command_template"`
+	RecoveryActionTemplates []json.RawMessage `json:"recovery_action_templates"`
+}
+
+// envelopeOf decodes the last stderr line, requiring heddle's key order
+// (sorted: heddle v0.10.1 prints it so) and its templates.
+func envelopeOf(t *testing.T, r cliResult) decodedEnvelope {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	last := lines[len(lines)-1]
-	want := []string{"error", "exit_code", "hint", "kind", "unsafe_condition", "would_change", "preserved",
-		"primary_command", "primary_command_template", "recovery_commands", "recovery_action_templates"}
+	want := []string{"error", "exit_code", "hint", "kind", "preserved", "primary_command", "primary_command_template",
+		"recovery_action_templates", "recovery_commands", "unsafe_condition", "would_change"}
 	if got := keys(t, json.RawMessage(last)); !slices.Equal(got, want) {
 		t.Fatalf("envelope keys = %v, want %v", got, want)
 	}
-	var e envelope
+	var e decodedEnvelope
 	json.Unmarshal([]byte(last), &e)
 	if r.stdout != "" || e.ExitCode != r.code {
 		t.Fatalf("stdout %q, envelope exit_code %d, process exit %d", r.stdout, e.ExitCode, r.code)
+	}
+	tmpl := e.PrimaryCommandTemplate
+	if len(e.RecoveryCommands) == 0 || e.PrimaryCommand != e.RecoveryCommands[0] || tmpl.Action != e.PrimaryCommand ||
+		len(tmpl.ArgvTemplate) == 0 || !filepath.IsAbs(tmpl.ArgvTemplate[0]) || tmpl.AgentMayFill == nil ||
+		len(e.RecoveryActionTemplates) != len(e.RecoveryCommands) {
+		t.Fatalf("envelope commands and templates: %s", last)
 	}
 	return e
 }
@@ -356,6 +384,11 @@ func TestCLI_Failures(t *testing.T) {
 		{"no repository", "0.13.0", base, CLIEnv{}, []string{"query"}, 78, "repository_not_found"},
 		{"plain git is not bootstrapped", "0.13.0", plainGit, CLIEnv{}, []string{"review", "health"}, 78, "repository_not_found"},
 		{"a bad flag is a usage error", "0.13.0", root, CLIEnv{}, []string{"query", "--json"}, 64, "parse_error"},
+		// clap parses the whole command line before anything runs.
+		{"a usage error comes before the repository", "0.10.1", base, CLIEnv{}, []string{"query", "--limit", "x"}, 64, "parse_error"},
+		{"an unknown subcommand", "0.13.0", base, CLIEnv{}, []string{"nosuchverb"}, 64, "parse_error"},
+		{"a bad timestamp fails after the repository", "0.13.0", base, CLIEnv{}, []string{"query", "--since", "yesterday"}, 78, "repository_not_found"},
+		{"a bad timestamp", "0.13.0", root, CLIEnv{}, []string{"query", "--since", "yesterday"}, 74, "runtime_error"},
 		{"a bad value is a usage error", "0.10.1", root, CLIEnv{}, []string{"query", "--limit", "x"}, 64, "parse_error"},
 		{"a repeated global flag is a usage error", "0.13.0", root, CLIEnv{}, []string{"query", "-C", root, "--repo", root}, 64, "parse_error"},
 		{"an unknown verb is an error from 0.13.0", "0.13.0", root, CLIEnv{}, []string{"query", "--verb", "nope"}, 74, "unknown_query_verb"},
@@ -363,8 +396,9 @@ func TestCLI_Failures(t *testing.T) {
 		{"format too new", "0.13.0", newer, CLIEnv{}, []string{"query"}, 65, "repository_format_too_new"},
 		{"format needs migration", "0.13.0", older, CLIEnv{}, []string{"hook", "list"}, 65, "repository_format_migration_required"},
 		{"format 3 is 0.12.0's", "0.12.0", older, CLIEnv{}, []string{"hook", "list"}, 0, ""},
-		{"clone intent from 0.13.0", "0.13.0", intent, CLIEnv{}, []string{"query"}, 74, "clone_intent_resume_failed"},
-		{"no clone intent before 0.13.0", "0.12.0", intent, CLIEnv{}, []string{"query"}, 0, ""},
+		{"clone intent: resumed first from 0.13.0", "0.13.0", intent, CLIEnv{}, []string{"query"}, 74, "runtime_error"},
+		{"clone intent: an incomplete clone at 0.12.0", "0.12.0", intent, CLIEnv{}, []string{"query"}, 74, "runtime_error"},
+		{"clone intent: ignored before 0.12.0", "0.11.0", intent, CLIEnv{}, []string{"query"}, 0, ""},
 		{"a held lock is 75", "0.13.0", root, CLIEnv{Fault: "lock"}, []string{"query"}, 75, "repository_lock_unavailable"},
 		{"a held lock is 74 at 0.10.1", "0.10.1", root, CLIEnv{Fault: "lock"}, []string{"query"}, 74, "runtime_error"},
 		{"exit fault", "0.13.0", root, CLIEnv{Fault: "exit=65:state_corrupted"}, []string{"query"}, 65, "state_corrupted"},
@@ -385,6 +419,9 @@ func TestCLI_Failures(t *testing.T) {
 			if r.code != tt.code {
 				t.Fatalf("exit %d (%+v), want %d", r.code, r, tt.code)
 			}
+			if strings.Contains(r.stderr, `\u003c`) {
+				t.Fatalf("stderr escapes < as Go's encoder does by default; serde_json does not: %s", r.stderr)
+			}
 			if e := envelopeOf(t, r); e.Kind != tt.kind || e.Error == "" || e.Hint == "" {
 				t.Fatalf("envelope %+v, want kind %s with an error and a hint", e, tt.kind)
 			}
@@ -394,7 +431,7 @@ func TestCLI_Failures(t *testing.T) {
 		t.Fatalf("heddle-sim wrote .heddle into a plain Git checkout: %v", err)
 	}
 	// Text mode: heddle's Error:/Next: lines, no JSON.
-	if r := runCLI(t, "0.13.0", base, CLIEnv{}, "query"); r.code != 78 || !strings.HasPrefix(r.stderr, "Error: repository not found") {
+	if r := runCLI(t, "0.13.0", base, CLIEnv{}, "query"); r.code != 78 || !strings.HasPrefix(r.stderr, "Error: ") || strings.Contains(r.stderr, "{") {
 		t.Fatalf("text mode: %+v", r)
 	}
 }

@@ -5,7 +5,6 @@ package sim
 import (
 	"encoding/base32"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -109,18 +108,18 @@ func (f verbFlags) last(name string) (string, bool) {
 }
 
 func (c *cliRun) writeJSON(v any) int {
-	line, err := json.Marshal(v)
-	if err != nil {
-		return c.fail(runtimeError(exitIoErr, "runtime_error", err.Error()))
+	var b strings.Builder
+	if err := writeJSONLine(&b, v); err != nil {
+		return c.fail(c.runtimeError(exitIoErr, "runtime_error", err.Error()))
 	}
-	fmt.Fprintf(c.stdout, "%s\n", line)
+	fmt.Fprint(c.stdout, b.String())
 	return exitOK
 }
 
 func (c *cliRun) loadLog(r cliRepo) ([]*heddlev1.OperationHit, int64, int, bool) {
 	rec, ops, err := LoadOperations(r.heddleDir)
 	if err != nil {
-		return nil, 0, c.fail(runtimeError(exitIoErr, "runtime_error", "read the operation log: "+err.Error())), true
+		return nil, 0, c.fail(c.runtimeError(exitIoErr, "runtime_error", "read the operation log: "+err.Error())), true
 	}
 	return ops, rec.Seed, 0, false
 }
@@ -148,101 +147,114 @@ type stateHit struct {
 	StateID *string `json:"state_id"`
 }
 
-func (c *cliRun) query(r cliRepo, args []string) int {
+func (c *cliRun) query(args []string) (func(cliRepo) int, error) {
 	f, err := parseVerbFlags(args,
 		[]string{"--actor", "--thread", "--verb", "--since", "--until", "--symbol", "--signal", "--limit"},
 		[]string{"--include-checkpoints"})
 	if err != nil {
-		return c.usage(err.Error())
+		return nil, err
 	}
 	limit := DefaultQueryLimit
 	if v, ok := f.last("--limit"); ok {
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
-			return c.usage(fmt.Sprintf("invalid value '%s' for '--limit <LIMIT>': %v", v, err))
+			return nil, fmt.Errorf("invalid value '%s' for '--limit <LIMIT>': invalid digit found in string", v)
 		}
 		limit = int(n)
 	}
-	var bounds [2]int64
-	for i, name := range []string{"--since", "--until"} {
-		v, _ := f.last(name)
-		if bounds[i], err = parseQueryTime(v); err != nil {
-			return c.fail(runtimeError(exitIoErr, "runtime_error", err.Error()))
-		}
-	}
-	verbs := f["--verb"]
-	if c.prof.canonicalVerbs {
-		var canon []string
-		for _, v := range verbs {
-			name, ok := canonicalQueryVerb(v)
-			if !ok {
-				return c.fail(envelope{Error: fmt.Sprintf("unknown query verb '%s'", v), ExitCode: exitIoErr,
-					Kind: "unknown_query_verb", Hint: "Use a catalog verb such as `capture` (stored as `snapshot`).",
-					UnsafeCondition: "the command arguments do not describe a valid operation",
-					WouldChange:     "running with ambiguous or invalid arguments could target the wrong repository state or metadata",
-					Preserved:       "no repository objects, refs, metadata, or worktree files were changed",
-					PrimaryCommand:  "heddle help --output json"})
-			}
-			if !slices.Contains(canon, name) {
-				canon = append(canon, name)
+	// The rest fails only once the repository is open, as heddle's does.
+	return func(r cliRepo) int {
+		var bounds [2]int64
+		for i, name := range []string{"--since", "--until"} {
+			v, _ := f.last(name)
+			if bounds[i], err = parseQueryTime(v); err != nil {
+				return c.fail(c.runtimeError(exitIoErr, "runtime_error", err.Error()))
 			}
 		}
-		verbs = canon
-	}
-	_, includeCheckpoints := f.last("--include-checkpoints")
-	ops, seed, code, failed := c.loadLog(r)
-	if failed {
-		return code
-	}
-	actor, _ := f.last("--actor")
-	thread, _ := f.last("--thread")
-	_, symbol := f.last("--symbol")
-	_, signal := f.last("--signal")
+		verbs, code, failed := c.queryVerbs(f["--verb"])
+		if failed {
+			return code
+		}
+		_, includeCheckpoints := f.last("--include-checkpoints")
+		ops, seed, code, failed := c.loadLog(r)
+		if failed {
+			return code
+		}
+		actor, _ := f.last("--actor")
+		thread, _ := f.last("--thread")
+		_, symbol := f.last("--symbol")
+		_, signal := f.last("--signal")
 
-	hits := []any{}
-	var text strings.Builder
-	// The CLI scans the oplog, which has no symbols or signal kinds, and
-	// skips the scan when either filter is set (the index it would use
-	// instead is never written): such queries always answer no hits.
-	for _, op := range ops {
-		if symbol || signal || (limit > 0 && len(hits) >= limit) {
-			break
+		hits := []any{}
+		var text strings.Builder
+		// The CLI scans the oplog, which has no symbols or signal kinds,
+		// and skips the scan when either filter is set (the index it would
+		// use instead is never written): such queries always answer no hits.
+		for _, op := range ops {
+			if symbol || signal || (limit > 0 && len(hits) >= limit) {
+				break
+			}
+			h := cliHit(op)
+			switch {
+			case len(verbs) == 0 && !includeCheckpoints && op.GetVerb() == "checkpoint":
+				continue
+			case len(verbs) > 0 && !slices.Contains(verbs, op.GetVerb()):
+				continue
+			case actor != "" && op.GetActorEmail() != actor:
+				continue
+			case thread != "" && (h.Thread == nil || *h.Thread != thread):
+				continue
+			case bounds[0] != 0 && op.GetTimestampSecs() < bounds[0]:
+				continue
+			case bounds[1] != 0 && op.GetTimestampSecs() > bounds[1]:
+				continue
+			}
+			id := c.printedID(seed, op)
+			if c.prof.idField == "change_id" {
+				hits = append(hits, changeHit{h, id})
+			} else {
+				hits = append(hits, stateHit{h, id})
+			}
+			fmt.Fprintf(&text, "#%d %s %s <%s>\n", op.GetSeq(),
+				time.Unix(op.GetTimestampSecs(), 0).UTC().Format(time.RFC3339), op.GetVerb(), op.GetActorEmail())
 		}
-		h := cliHit(op)
-		switch {
-		case len(verbs) == 0 && !includeCheckpoints && op.GetVerb() == "checkpoint":
-			continue
-		case len(verbs) > 0 && !slices.Contains(verbs, op.GetVerb()):
-			continue
-		case actor != "" && op.GetActorEmail() != actor:
-			continue
-		case thread != "" && (h.Thread == nil || *h.Thread != thread):
-			continue
-		case bounds[0] != 0 && op.GetTimestampSecs() < bounds[0]:
-			continue
-		case bounds[1] != 0 && op.GetTimestampSecs() > bounds[1]:
-			continue
+		if c.json() {
+			return c.writeJSON(struct {
+				OutputKind string `json:"output_kind"`
+				Hits       []any  `json:"hits"`
+			}{"query", hits})
 		}
-		id := c.printedID(seed, op)
-		if c.prof.idField == "change_id" {
-			hits = append(hits, changeHit{h, id})
-		} else {
-			hits = append(hits, stateHit{h, id})
+		if len(hits) == 0 {
+			text.WriteString("(no matches)\n")
 		}
-		fmt.Fprintf(&text, "#%d %s %s <%s>\n", op.GetSeq(),
-			time.Unix(op.GetTimestampSecs(), 0).UTC().Format(time.RFC3339), op.GetVerb(), op.GetActorEmail())
+		fmt.Fprint(c.stdout, text.String())
+		return exitOK
+	}, nil
+}
+
+// queryVerbs are the --verb values as the release matches them: as given
+// up to v0.12 (an unknown verb matches nothing), canonical from v0.13.0 (an
+// unknown verb is an error).
+func (c *cliRun) queryVerbs(verbs []string) ([]string, int, bool) {
+	if !c.prof.canonicalVerbs {
+		return verbs, 0, false
 	}
-	if c.json() {
-		return c.writeJSON(struct {
-			OutputKind string `json:"output_kind"`
-			Hits       []any  `json:"hits"`
-		}{"query", hits})
+	var canon []string
+	for _, v := range verbs {
+		name, ok := canonicalQueryVerb(v)
+		if !ok {
+			return nil, c.fail(envelope{Error: fmt.Sprintf("no operation verb is called '%s'", v), ExitCode: exitIoErr,
+				Kind: "unknown_query_verb", Hint: "Name a verb of the operation log; `capture` means `snapshot`.",
+				UnsafeCondition:  "the arguments name no operation verb",
+				WouldChange:      "a query for an unknown verb could be taken for an empty log",
+				Preserved:        "nothing was written",
+				RecoveryCommands: []string{"heddle help --output json"}}), true
+		}
+		if !slices.Contains(canon, name) {
+			canon = append(canon, name)
+		}
 	}
-	if len(hits) == 0 {
-		text.WriteString("(no matches)\n")
-	}
-	fmt.Fprint(c.stdout, text.String())
-	return exitOK
+	return canon, 0, false
 }
 
 func cliHit(op *heddlev1.OperationHit) queryHit {
@@ -315,106 +327,116 @@ func parseQueryTime(v string) (int64, error) {
 	return 0, fmt.Errorf("invalid timestamp '%s': want RFC 3339 or a relative time such as 1h or 2d", v)
 }
 
+// healthEntry is one entry of `heddle review health`: heddle builds the
+// output with serde_json's json! (sorted keys, as its envelope), and widens
+// the f32 fire rate to f64.
 type healthEntry struct {
+	FireRate float64 `json:"fire_rate"`
 	ModuleID string  `json:"module_id"`
-	FireRate float64 `json:"fire_rate"` // heddle widens its f32 to f64 on output
 	Warn     bool    `json:"warn"`
 }
 
-func (c *cliRun) reviewHealth(r cliRepo, args []string) int {
+func (c *cliRun) reviewHealth(args []string) (func(cliRepo) int, error) {
 	f, err := parseVerbFlags(args, []string{"--window"}, nil)
 	if err != nil {
-		return c.usage(err.Error())
+		return nil, err
 	}
 	var window uint32
 	if v, ok := f.last("--window"); ok {
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
-			return c.usage(fmt.Sprintf("invalid value '%s' for '--window <WINDOW>': %v", v, err))
+			return nil, fmt.Errorf("invalid value '%s' for '--window <WINDOW>': invalid digit found in string", v)
 		}
 		window = uint32(n)
 	}
-	ops, _, code, failed := c.loadLog(r)
-	if failed {
-		return code
-	}
-	entries := []healthEntry{}
-	// A fresh native repository's first-parent chain is its genesis state.
-	visited := uint32(1)
-	if len(ops) > 0 {
-		report := FiredSignalHealth(ops, window)
-		visited = report.GetWindowStates()
-		for _, e := range report.GetEntries() {
-			entries = append(entries, healthEntry{e.GetModuleId(), float64(e.GetFireRate()), e.GetWarn()})
+	return func(r cliRepo) int {
+		ops, _, code, failed := c.loadLog(r)
+		if failed {
+			return code
 		}
-	}
-	if c.prof.unorderedHealth {
-		rand.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
-	}
-	if c.json() {
-		return c.writeJSON(struct {
-			OutputKind   string        `json:"output_kind"`
-			Entries      []healthEntry `json:"entries"`
-			WindowStates uint32        `json:"window_states"`
-		}{"review_health", entries, visited})
-	}
-	fmt.Fprintf(c.stdout, "signal health (window: %d states)\n", visited)
-	for _, e := range entries {
-		fmt.Fprintf(c.stdout, "  %-30s %6.1f%%\n", e.ModuleID, e.FireRate*100)
-	}
-	return exitOK
+		entries := []healthEntry{}
+		// A fresh native repository's first-parent chain is its genesis state.
+		visited := uint32(1)
+		if len(ops) > 0 {
+			report := FiredSignalHealth(ops, window)
+			visited = report.GetWindowStates()
+			for _, e := range report.GetEntries() {
+				entries = append(entries, healthEntry{float64(e.GetFireRate()), e.GetModuleId(), e.GetWarn()})
+			}
+		}
+		if c.prof.unorderedHealth {
+			rand.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
+		}
+		if c.json() {
+			return c.writeJSON(struct {
+				Entries      []healthEntry `json:"entries"`
+				OutputKind   string        `json:"output_kind"`
+				WindowStates uint32        `json:"window_states"`
+			}{entries, "review_health", visited})
+		}
+		fmt.Fprintf(c.stdout, "signal health (window: %d states)\n", visited)
+		for _, e := range entries {
+			fmt.Fprintf(c.stdout, "  %-30s %6.1f%%\n", e.ModuleID, e.FireRate*100)
+		}
+		return exitOK
+	}, nil
 }
 
-func (c *cliRun) hookList(r cliRepo, args []string) int {
+func (c *cliRun) hookList(args []string) (func(cliRepo) int, error) {
 	if _, err := parseVerbFlags(args, nil, nil); err != nil {
-		return c.usage(err.Error())
+		return nil, err
 	}
-	names := []string{}
-	dir, err := os.ReadDir(filepath.Join(r.heddleDir, "hooks"))
-	if err != nil && !os.IsNotExist(err) {
-		return c.fail(runtimeError(exitIoErr, "runtime_error", err.Error()))
-	}
-	for _, de := range dir {
-		if slices.Contains(HookNames, de.Name()) {
-			names = append(names, de.Name())
+	return func(r cliRepo) int {
+		names := []string{}
+		dir, err := os.ReadDir(filepath.Join(r.heddleDir, "hooks"))
+		if err != nil && !os.IsNotExist(err) {
+			return c.fail(c.runtimeError(exitIoErr, "runtime_error", err.Error()))
 		}
-	}
-	slices.Sort(names)
-	if c.json() {
-		return c.writeJSON(names)
-	}
-	if len(names) == 0 {
-		fmt.Fprintln(c.stdout, "No hooks installed")
-	}
-	for _, n := range names {
-		fmt.Fprintln(c.stdout, n)
-	}
-	return exitOK
+		for _, de := range dir {
+			if slices.Contains(HookNames, de.Name()) {
+				names = append(names, de.Name())
+			}
+		}
+		slices.Sort(names)
+		if c.json() {
+			return c.writeJSON(names)
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(c.stdout, "No hooks installed")
+		}
+		for _, n := range names {
+			fmt.Fprintln(c.stdout, n)
+		}
+		return exitOK
+	}, nil
 }
 
-func (c *cliRun) hookEvents(_ cliRepo, args []string) int {
+func (c *cliRun) hookEvents(args []string) (func(cliRepo) int, error) {
 	f, err := parseVerbFlags(args, []string{"--event"}, nil)
 	if err != nil {
-		return c.usage(err.Error())
+		return nil, err
 	}
+	// Sorted keys, as review health's.
 	type event struct {
-		Name        string `json:"name"`
 		Description string `json:"description"`
+		Name        string `json:"name"`
 	}
-	events := []event{}
-	want, filtered := f.last("--event")
-	for _, e := range CLIHookEvents {
-		if !filtered || e.Name == want {
-			events = append(events, event{e.Name, e.Description})
+	return func(cliRepo) int {
+		events := []event{}
+		want, filtered := f.last("--event")
+		for _, e := range CLIHookEvents {
+			if !filtered || e.Name == want {
+				events = append(events, event{e.Description, e.Name})
+			}
 		}
-	}
-	if c.json() {
-		return c.writeJSON(struct {
-			Events []event `json:"events"`
-		}{events})
-	}
-	for _, e := range events {
-		fmt.Fprintf(c.stdout, "  %-24s %s\n", e.Name, e.Description)
-	}
-	return exitOK
+		if c.json() {
+			return c.writeJSON(struct {
+				Events []event `json:"events"`
+			}{events})
+		}
+		for _, e := range events {
+			fmt.Fprintf(c.stdout, "  %-24s %s\n", e.Name, e.Description)
+		}
+		return exitOK
+	}, nil
 }

@@ -44,11 +44,15 @@ import (
 type OplogFormat struct {
 	Manifest     bool
 	RecordSchema uint32
+	// SweepGrace is how old a container no manifest lists must be before
+	// an append removes it: v0.12.0 removes it at once, v0.13.0 and later
+	// keep it 60 s for readers still following the previous manifest.
+	SweepGrace time.Duration
 }
 
 var (
-	OplogV4 = OplogFormat{Manifest: false, RecordSchema: 4} // v0.10.3–v0.11.x (v0.10.1: schema 3)
-	OplogV5 = OplogFormat{Manifest: true, RecordSchema: 4}  // v0.12.0 and later
+	OplogV4 = OplogFormat{Manifest: false, RecordSchema: 4}                              // v0.10.3–v0.11.x (v0.10.1: schema 3)
+	OplogV5 = OplogFormat{Manifest: true, RecordSchema: 4, SweepGrace: 60 * time.Second} // v0.13.0 and later (v0.12.0: no grace)
 )
 
 // On-disk constants (heddle-cli-facts §5; the container version, read from
@@ -496,7 +500,7 @@ func publishV5(heddleDir string, f OplogFormat, rec LogRecord, st oplogState, ad
 	if err := writeAtomic(ManifestPath(heddleDir), encodeManifest(m)); err != nil {
 		return err
 	}
-	sweepUnlisted(dir, m)
+	sweepUnlisted(dir, m, f.SweepGrace)
 	return nil
 }
 
@@ -521,9 +525,8 @@ func writeContainerFile(oplogDir, rel string, data []byte) error {
 }
 
 // sweepUnlisted removes heddle-sim containers under oplog.segments/ that
-// the manifest no longer lists, once they are old enough that no reader can
-// still be following the manifest that listed them.
-func sweepUnlisted(oplogDir string, m manifest) {
+// the manifest no longer lists, once they are grace old.
+func sweepUnlisted(oplogDir string, m manifest, grace time.Duration) {
 	live := map[string]bool{m.base: true}
 	for _, s := range m.segments {
 		live[s.path] = true
@@ -533,7 +536,7 @@ func sweepUnlisted(oplogDir string, m manifest) {
 	for _, de := range names {
 		rel := "oplog.segments/" + de.Name()
 		info, err := de.Info()
-		if live[rel] || err != nil || !info.Mode().IsRegular() || time.Since(info.ModTime()) < unlistedSweepAge {
+		if live[rel] || err != nil || !info.Mode().IsRegular() || time.Since(info.ModTime()) < grace {
 			continue
 		}
 		if data, err := readCapped(filepath.Join(segDir, de.Name())); err == nil && isSimContainer(data) {

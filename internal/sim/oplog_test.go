@@ -278,3 +278,29 @@ func TestServer_AnswersAppendedOperationsAtOnce(t *testing.T) {
 		t.Fatalf("after a broken manifest: %d hits, want the last good 33", n)
 	}
 }
+
+func TestAppend_SweepsUnlistedSegmentsPerRelease(t *testing.T) {
+	count := func(dir string) int {
+		entries, _ := os.ReadDir(filepath.Join(OplogDir(dir), "oplog.segments"))
+		return len(entries)
+	}
+	v0120, err := OplogFormatFor("0.12.0")
+	if err != nil || v0120.SweepGrace != 0 {
+		t.Fatalf("0.12.0's format %+v, %v: it removes unlisted containers at once", v0120, err)
+	}
+	at012 := tempHeddleDir(t, LogRecord{Seed: 1, Ops: 2})
+	later := tempHeddleDir(t, LogRecord{Seed: 1, Ops: 2})
+	for range 2 {
+		mustAppend(t, at012, v0120, 1, Entry{})
+		mustAppend(t, later, OplogV5, 1, Entry{})
+	}
+	// The second append merged the first one's level-0 segment into one at
+	// level 1: the base and that segment are listed; 0.12.0 removed the
+	// merged one, later releases keep it for 60 s.
+	if n := count(at012); n != 2 {
+		t.Fatalf("0.12.0: %d files in oplog.segments/, want the base and one segment", n)
+	}
+	if n := count(later); n != 3 {
+		t.Fatalf("0.13.0: %d files in oplog.segments/, want the base, the listed segment and the merged one in its grace", n)
+	}
+}
