@@ -45,6 +45,8 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
     private readonly shownAge = new WeakMap<Node, string>();
     readonly onDidChangeTreeData = this.changed.event;
     private readonly results = new Map<string, FolderResult>();
+    /** Loads in flight. */
+    private readonly loading = new Set<Promise<void>>();
     /** Per folder, what of its status the tree last showed. */
     private readonly shownStatus = new Map<string, string>();
     /** Folders whose log changed while the view was hidden. */
@@ -62,10 +64,9 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
             ctx.onDidChangeStatus((s) => this.statusChanged(s)),
             ctx.onDidChangeOperations((folder) => this.logChanged(folder)),
             this.view.onDidChangeVisibility((e) => {
+                // First rows come with the tree's first request (getChildren).
                 if (!e.visible) {
                     this.stopAgeTimer();
-                } else if (this.results.size === 0) {
-                    void this.load();
                 } else if (this.stale.size) {
                     void Promise.all([...this.stale].map((f) => this.load(f)));
                 } else {
@@ -111,9 +112,17 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
             .sort((a, b) => order.indexOf(a) - order.indexOf(b));
     }
 
-    /** Queries `folder` (or every heddle folder) and redraws what changed. */
-    async load(folder?: string): Promise<void> {
-        const targets = folder ? [folder] : this.folders();
+    /**
+     * Queries `folder` (or every heddle folder, or those given) and redraws what changed.
+     */
+    load(folder?: string | string[]): Promise<void> {
+        const targets = folder === undefined ? this.folders() : typeof folder === 'string' ? [folder] : folder;
+        const p = this.doLoad(targets).finally(() => this.loading.delete(p));
+        this.loading.add(p);
+        return p;
+    }
+
+    private async doLoad(targets: string[]): Promise<void> {
         const limit = this.ctx.config.operationsLimit;
         const changed = await Promise.all(
             targets.map(async (f): Promise<boolean> => {
@@ -257,7 +266,25 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
         }
     }
 
-    getChildren(node?: Node): Node[] {
+    /**
+     * The tree's rows. A folder that can be queried but has no rows yet is loaded here, and
+     * the answer waits for that (and any load in flight): the first rows of a view that has
+     * just opened come with the tree's own first request. Loading on the visibility event
+     * instead raced that request — the workbench's tree joined our refresh to its first fetch,
+     * already answered empty, and stayed on its welcome text.
+     */
+    getChildren(node?: Node): Node[] | Thenable<Node[]> {
+        const missing = this.folders().filter((f) => {
+            const st = this.ctx.statusOf(f);
+            return st !== undefined && canQuery(st) && !this.results.has(f);
+        });
+        // (VS Code asks only for a view it shows; its visibility event may come later.)
+        if (missing.length) void this.load(missing);
+        if (this.loading.size) return Promise.all([...this.loading]).then(() => this.childrenNow(node));
+        return this.childrenNow(node);
+    }
+
+    private childrenNow(node?: Node): Node[] {
         if (!node) {
             const folders = this.folders();
             if (folders.length === 1) return this.folderChildren(folders[0]);
