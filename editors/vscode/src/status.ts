@@ -322,17 +322,17 @@ function renderFolder(s: FolderStatus, name: string, nowMs: number): string[] {
 }
 
 function queriesLine(s: FolderStatus): string {
-    if (s.queries === undefined && s.heddle === undefined) return '';
-    const via =
-        s.queries === 'daemon'
-            ? 'Queries via the daemon'
-            : s.queries === 'cli'
-              ? 'Queries via the heddle CLI'
-              : s.queries === 'none'
-                ? 'No queries (neither a ready daemon nor a heddle CLI)'
-                : '';
-    const cli = s.heddle ? `heddle ${escapeMarkdown(s.heddle.version)}` : s.heddle === null ? 'no heddle CLI found' : '';
-    return [escapeMarkdown(via), cli].filter(Boolean).join(' · ');
+    const cli = s.heddle ? `heddle ${escapeMarkdown(s.heddle.version)}` : '';
+    switch (s.queries) {
+        case 'daemon':
+            return ['Queries via the daemon', cli].filter(Boolean).join(' · ');
+        case 'cli':
+            return ['Queries via the heddle CLI', cli].filter(Boolean).join(' · ');
+        case 'none':
+            return cli ? `No queries (no ready daemon; ${cli} cannot answer here)` : 'No queries: no ready daemon and no heddle CLI';
+        default:
+            return cli;
+    }
 }
 
 function mountLine(s: FolderStatus): string {

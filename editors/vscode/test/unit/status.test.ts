@@ -143,7 +143,9 @@ test('tooltip: server version, every folder with state, since, message, hint, wo
 test('the queries line: daemon, CLI with its version, none', () => {
     const tip = (s: FolderStatus) => renderStatus([s], running, 'whenRepo').tooltip;
     assert.match(tip(st2('a', 'ready', 'ok', { heddle: { path: '/h', version: '0.10.1' } })), /Queries via the daemon · heddle 0\\\.10\\\.1/);
-    assert.match(tip(st2('a', 'stopped', 'warning')), /No queries \\\(neither a ready daemon nor a heddle CLI\\\) · no heddle CLI found/);
+    assert.match(tip(st2('a', 'ready', 'ok')), /Queries via the daemon\n/);
+    assert.match(tip(st2('a', 'stopped', 'warning')), /No queries: no ready daemon and no heddle CLI/);
+    assert.match(tip(st2('a', 'stopped', 'warning', { heddle: { path: '/h', version: '0.13.0' } })), /No queries \(no ready daemon; heddle 0\\\.13\\\.0 cannot answer here\)/);
     assert.doesNotMatch(tip(st('a', 'ready')), /Queries/); // an older server says nothing about it
 });
 
