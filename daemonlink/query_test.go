@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -18,9 +19,14 @@ import (
 
 func readyTracker(t *testing.T, args ...string) (*testTracker, string) {
 	t.Helper()
+	return readyTrackerWith(t, daemonlink.Options{}, args...)
+}
+
+func readyTrackerWith(t *testing.T, opts daemonlink.Options, args ...string) (*testTracker, string) {
+	t.Helper()
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, args...)
-	tr, rec := newTracker(t, daemonlink.Options{})
+	tr, rec := newTracker(t, opts)
 	dir := heddleDir(t, repo)
 	tr.Track(dir)
 	rec.waitState(t, dir, 0, daemonlink.StateReady)
@@ -170,7 +176,9 @@ func TestSignalHealthAndHooks(t *testing.T) {
 // A refresh makes a new connection; queries running on the old one must
 // finish, not fail with "the client connection is closing".
 func TestOperations_SurviveARefreshBesideThem(t *testing.T) {
-	tr, dir := readyTracker(t, "--ops", "2000")
+	// A generous query deadline: forty queries at once on a loaded machine
+	// may take seconds, and this test is about the connection, not time.
+	tr, dir := readyTrackerWith(t, daemonlink.Options{QueryTimeout: time.Minute}, "--ops", "2000")
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for range 40 {
