@@ -196,6 +196,7 @@ export class Ctx implements vscode.Disposable {
                     }),
             },
             initializationOptions: { [section]: this.config.serverSettings() },
+            revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
             synchronize: { configurationSection: section },
             initializationFailedHandler: (e) => {
                 this.log.error(`initialize failed: ${String(e)}`);
@@ -209,7 +210,7 @@ export class Ctx implements vscode.Disposable {
                 closed: () => this.onServerClosed(),
             },
         };
-        const client = new lc.LanguageClient('heddle', 'Heddle', serverOptions, clientOptions);
+        const client = new HeddleClient('heddle', 'Heddle', serverOptions, clientOptions);
         client.registerFeature(new ExperimentalFeatures());
         client.onNotification(ext.statusNotification, (s: ext.FolderStatus) => this.setStatus(s));
         // The per-folder statuses carry everything the status bar needs; the aggregate is logged.
@@ -226,12 +227,12 @@ export class Ctx implements vscode.Disposable {
             if (this.client !== client || this.clientState.kind === 'failed') return;
             // Stopped while still ours: languageclient restarts it (onServerClosed said so).
             this.setClientState({ kind: e.newState === lc.State.Running ? 'running' : 'starting' });
+            if (e.newState === lc.State.Running) this.log.info(`heddle-ls ${this.serverVersion ?? '(no version)'} running`);
         });
         this.client = client;
         this.setClientState({ kind: 'starting' });
         try {
             await client.start();
-            this.log.info(`heddle-ls ${this.serverVersion ?? '(no version)'} running`);
         } catch (e) {
             // Spawn failure (ENOENT, EACCES) or a server that died during initialize.
             this.client = undefined;
@@ -423,6 +424,19 @@ function failureActions(cause: FailureCause): { title: string; command: string }
             return [showLogs, configurePath];
         case 'platform':
             return [];
+    }
+}
+
+/**
+ * A LanguageClient that never turns its own errors into notifications: they are logged, and
+ * the extension says what the user needs (the status bar, the restart cap's message, a
+ * command's error). A server killed while languageclient was restarting it showed a stack
+ * trace ("Restarting server failed: Cannot call write after a stream was destroyed") tall
+ * enough to push the restart cap's own message out of the toasts.
+ */
+class HeddleClient extends lc.LanguageClient {
+    override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
+        super.error(message, data, false);
     }
 }
 

@@ -619,7 +619,7 @@ async function main(page) {
         JSON.stringify({ folders: [{ path: 'ws/alpha' }, { path: 'ws/beta' }], settings: { 'workbench.colorTheme': 'Default Dark Modern' } }, null, 2),
     );
     seedWorkspaceCache(wsFile);
-    await openWorkbench(page, `workspace=${encodeURIComponent(wsFile)}`, ['alpha', 'beta']);
+    const w2 = await openWorkbench(page, `workspace=${encodeURIComponent(wsFile)}`, ['alpha', 'beta']);
     await waitStatus(page, 'heddle 1/2 ready', T_FIRST_STATUS);
     const shown = (await statusLog(page)).map((e) => e.text);
     const partial = shown.slice(0, shown.indexOf('heddle 1/2 ready')).filter((t) => t === 'heddle stopped' || t === 'heddle ready');
@@ -643,11 +643,16 @@ async function main(page) {
     let pids = serverPids();
     assert(pids.length === 1, `one heddle-ls process (found ${pids})`);
     const killed = [];
+    // Each kill waits for the client to be running again (the log says so), not only for the
+    // new process and its statuses: those come while languageclient is still starting it.
+    const runningCount = () => (readIfExists(heddleLogFile(w2.exthost)).match(/\[info\] heddle-ls \S+ running$/gm) || []).length;
+    let running = await until(page, 'the client running', T_CHANGE, runningCount);
     for (let i = 0; i < 4; i++) {
         process.kill(pids[0], 'SIGKILL');
         killed.push(pids[0]);
         if (i < 3) {
             pids = [await waitNewServer(page, killed, T_CHANGE)];
+            running = await until(page, `the client running after restart ${i + 1}`, T_CHANGE, () => runningCount() > running && runningCount());
             await waitStatus(page, 'heddle 1/2 ready', T_CHANGE);
         }
     }
