@@ -152,8 +152,8 @@ func (v *View) subscribe() {
 	}
 	repo := v.repo
 	v.mu.Unlock()
-	// The mount source greets first (it only reads files), so the first
-	// composed status, which waits for every source, is the daemon's.
+	// The first composed status waits for every source: the mount
+	// daemon's files, the oplog's watch, the daemon's probe, the CLI look.
 	for _, watch := range []func() func(){
 		func() func() { return v.src.Mounts.Watch(repo, v.onMount) },
 		func() func() { return v.src.Oplog.Watch(repo.HeddleDir, v.onOplog) },

@@ -38,7 +38,9 @@ const usage = `usage:
   heddle-ls hooks [PATH] [--json]          registered hooks
   heddle-ls version                        print the version (also --version)
 
-PATH defaults to the current directory. Run 'heddle-ls VERB -h' for a verb's flags.
+PATH defaults to the current directory. Every verb takes --heddle PATH, the heddle CLI
+queries fall through to (default: heddle on PATH; "off": never). Run 'heddle-ls VERB -h'
+for a verb's flags.
 Exit codes: 0 ok (status: all ready), 1 not ready or failed, 2 usage error.
 `
 
