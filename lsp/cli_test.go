@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
@@ -213,4 +215,51 @@ func TestCLI_OffNeverRuns(t *testing.T) {
 	if calls := cli.Calls(t); len(calls) != 0 {
 		t.Fatalf("heddlePath off, and heddle ran: %+v", calls)
 	}
+}
+
+// $/cancelRequest on a query the CLI is answering kills the CLI, its
+// children and theirs (its process group), and answers -32800 at once.
+func TestCLI_CancelKillsTheProcessGroup(t *testing.T) {
+	repo := simtest.NewRepo(t)
+	folder := protocol.PathToURI(repo)
+	pids := filepath.Join(t.TempDir(), "pids")
+	cli := simtest.InstallCLI(t, "0.13.0", "HEDDLE_SIM_CLI_FAULT=hang-tree", "HEDDLE_SIM_CLI_PIDS="+pids)
+	srv := lsptest.Start(t)
+	// A long deadline: only the cancel may end the query.
+	srv.Initialize([]string{folder}, map[string]any{"initializationOptions": map[string]any{
+		"heddlePath": cli.Path, "queryTimeoutMs": 60000}})
+	srv.WaitState(folder, "stopped", "no-agent-daemon", wait)
+	id := srv.Call("workspace/executeCommand", map[string]any{"command": protocol.CmdOperations, "arguments": []any{folder}})
+	var tree []int
+	if !simtest.Eventually(wait, func() bool {
+		tree = readPids(t, pids)
+		return len(tree) == 3 // the CLI, its child, its grandchild
+	}) {
+		t.Fatalf("the CLI's process tree never came up: %v", tree)
+	}
+	srv.Cancel(id)
+	m, ok := srv.Response(id, wait)
+	if !ok || m.Error == nil || m.Error.Code != -32800 {
+		t.Fatalf("cancelled query answered %s, want -32800", m.Raw)
+	}
+	for _, pid := range tree {
+		if !simtest.Eventually(wait, func() bool { return syscall.Kill(pid, 0) != nil }) {
+			t.Errorf("pid %d of the CLI's tree outlived the cancel", pid)
+		}
+	}
+}
+
+func readPids(t *testing.T, path string) []int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(data)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
