@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
 // watch --exit-with-pid ends when that process dies by SIGKILL, with its
@@ -35,21 +37,18 @@ func TestWatch_ExitWithPIDEndsWhenTheProcessIsKilled(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
 	// The first line proves the watch is running before the kill.
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		b, _ := os.ReadFile(out.Name())
-		if strings.Contains(string(b), `"state":"stopped"`) {
-			break
-		}
+	var b []byte
+	first := simtest.Eventually(waitTimeout, func() bool {
+		b, _ = os.ReadFile(out.Name())
 		select {
 		case err := <-done:
 			t.Fatalf("watch ended before its first line: %v, output %q", err, b)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no first line; output %q", b)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return strings.Contains(string(b), `"state":"stopped"`)
+	})
+	if !first {
+		t.Fatalf("no first line; output %q", b)
 	}
 	select {
 	case err := <-done:
