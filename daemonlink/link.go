@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/fanout"
@@ -30,10 +29,8 @@ type link struct {
 
 	kickCh    chan struct{} // buffered 1: "something may have changed"
 	refreshCh chan chan Status
-	apiCh     chan string // an API learned from a query's answer
-	closed    atomic.Bool
-	ctx       context.Context // ends when the link closes
-	cancel    context.CancelFunc
+	apiCh     chan string     // an API learned from a query's answer
+	ctx       context.Context // src's: ends when the last subscriber leaves
 
 	sockets *fswatch.Dir // sockets/ (or the way to it) on the shared watcher
 
@@ -59,10 +56,9 @@ const coalesceWindow = time.Millisecond
 const refreshMargin = time.Second
 
 func newLink(t *Tracker, dir string, src *fanout.Source[Status]) *link {
-	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{dir: dir, socketsDir: filepath.Join(dir, "sockets"), t: t, src: src,
 		kickCh: make(chan struct{}, 1), refreshCh: make(chan chan Status),
-		apiCh: make(chan string, 1), ctx: ctx, cancel: cancel}
+		apiCh: make(chan string, 1), ctx: src.Context()}
 	l.sockets = t.watcher.Follow(l.socketsDir, func(base string) bool {
 		return base == "grpc.pid" || base == "grpc.sock"
 	}, l.kick)
@@ -80,12 +76,6 @@ func (l *link) kick() {
 // run is the link's goroutine, until the last subscriber leaves.
 func (l *link) run() {
 	defer l.teardown()
-	go func() {
-		// The last subscriber gone: end the probe (and its RPCs) at once.
-		<-l.src.Done()
-		l.closed.Store(true)
-		l.cancel()
-	}()
 	l.reprobe(false)
 	var coalesce <-chan time.Time
 	for {
@@ -159,7 +149,7 @@ func (l *link) reprobe(fresh bool) {
 			opts = opts.confirming()
 		}
 		res = probe(l.ctx, l.dir, opts, reuse)
-		if l.closed.Load() {
+		if l.closed() {
 			if res.conn != reuse {
 				res.conn.Close()
 			}
@@ -321,15 +311,18 @@ func (l *link) publish(st Status) {
 	l.status, l.known = st, true
 	l.mu.Unlock()
 	l.policy.shown, l.policy.known = st, true
-	if l.closed.Load() {
+	if l.closed() {
 		return
 	}
 	l.t.log.Debug("daemon status", "dir", st.HeddleDir, "state", st.State, "reason", st.Reason, "pid", st.PID)
 	l.src.Publish(st)
 }
 
+// closed reports whether the last subscriber has left (a probe under way
+// then ends early: its context is the source's).
+func (l *link) closed() bool { return l.ctx.Err() != nil }
+
 func (l *link) teardown() {
-	l.cancel()
 	l.stopRetry()
 	l.watchExit(0)
 	l.setConn(nil)

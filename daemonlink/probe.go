@@ -412,16 +412,12 @@ func Probe(ctx context.Context, heddleDir string, opts Options) Explanation {
 	return Explanation{Status: res.status, Steps: res.steps}
 }
 
-// Explain discovers the repository above path and probes its daemon with
-// every step shown (discovery included): what heddle.explain and the
-// explain verb print. It changes no tracked state.
-func Explain(ctx context.Context, path string, opts Options) Explanation {
-	return ExplainRepo(ctx, path, nil, opts)
-}
-
-// ExplainRepo is Explain for a folder whose repository was found before
-// (known, nil when none was): its heddle dir is probed even when discovery
-// no longer finds it, so a deleted heddle dir is reported as such.
+// ExplainRepo discovers the repository above path and probes its daemon
+// with every step shown (discovery included): what heddle.explain and the
+// explain verb print. It changes no tracked state. known is the folder's
+// repository as found before (nil when none was): its heddle dir is probed
+// even when discovery no longer finds it, so a deleted heddle dir is
+// reported as such.
 func ExplainRepo(ctx context.Context, path string, known *heddle.Repo, opts Options) Explanation {
 	start := time.Now()
 	repo, err := heddle.Discover(path)

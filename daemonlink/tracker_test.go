@@ -407,7 +407,7 @@ func TestTracker_RefreshAndExplain(t *testing.T) {
 	if err != nil || st.State != daemonlink.StateReady || st.PID != d.PID() {
 		t.Fatalf("Refresh = %+v, %v", st, err)
 	}
-	ex := daemonlink.Explain(context.Background(), repo, daemonlink.Options{})
+	ex := daemonlink.ExplainRepo(context.Background(), repo, nil, daemonlink.Options{})
 	if ex.Status.HeddleDir != dir {
 		t.Fatalf("Explain probed %+v, want heddle dir %s", ex.Status, dir)
 	}

@@ -32,12 +32,6 @@ const (
 	KindNoRepo = "no-repo" // the folder has no heddle repository
 )
 
-// IsKind reports whether err is a folder Error of kind k.
-func IsKind(err error, k string) bool {
-	var fe *Error
-	return errors.As(err, &fe) && fe.Kind == k
-}
-
 // notReady is the error of a query against a folder nobody can answer.
 func notReady(st protocol.StatusParams, kind string) *Error {
 	msg := fmt.Sprintf("heddle daemon for %s is not ready (%s): %s", st.Folder, st.State, st.Message)

@@ -6,6 +6,7 @@
 package fanout
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -43,6 +44,7 @@ func (s *Set[T]) Subscribe(key string, fn func(T)) (stop func()) {
 	src := s.sources[key]
 	if src == nil {
 		src = &Source[T]{wake: make(chan struct{}, 1), done: make(chan struct{}), ready: make(chan struct{})}
+		src.ctx, src.cancel = context.WithCancel(context.Background())
 		s.sources[key] = src
 		s.wg.Add(1)
 		go func() {
@@ -77,6 +79,7 @@ func (s *Set[T]) unsubscribe(key string, src *Source[T], sub *subscriber[T]) {
 	if last && s.sources[key] == src {
 		delete(s.sources, key)
 		close(src.done)
+		src.cancel()
 	}
 }
 
@@ -89,6 +92,8 @@ func (s *Set[T]) Close() {
 		for key, src := range s.sources {
 			delete(s.sources, key)
 			close(src.done)
+			src.cancel()
+			src.cancel()
 		}
 	}
 	s.mu.Unlock()
@@ -99,7 +104,9 @@ func (s *Set[T]) Close() {
 type Source[T any] struct {
 	wake      chan struct{} // capacity 1: a pending wake-up
 	done      chan struct{} // closed when the last subscriber leaves
-	ready     chan struct{} // closed by Ready
+	ctx       context.Context
+	cancel    context.CancelFunc // cancels ctx with done
+	ready     chan struct{}      // closed by Ready
 	readyOnce sync.Once
 	changed   atomic.Bool
 
@@ -132,6 +139,10 @@ func (src *Source[T]) Wake() <-chan struct{} { return src.wake }
 
 // Done is closed when the source must stop.
 func (src *Source[T]) Done() <-chan struct{} { return src.done }
+
+// Context is cancelled when Done is closed: the source's calls under way
+// (a probe, an RPC) end with it.
+func (src *Source[T]) Context() context.Context { return src.ctx }
 
 // TakeChanged reports, and clears, whether Changed was called since last.
 func (src *Source[T]) TakeChanged() bool { return src.changed.Swap(false) }
