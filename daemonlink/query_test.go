@@ -26,9 +26,7 @@ func readyTrackerWith(t *testing.T, opts daemonlink.Options, args ...string) (*t
 	t.Helper()
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, args...)
-	tr, rec := newTracker(t, opts)
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, opts)
 	rec.waitState(t, dir, 0, daemonlink.StateReady)
 	return tr, dir
 }

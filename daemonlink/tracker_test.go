@@ -17,6 +17,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/daemonlink"
 	"github.com/heddle-ls/heddle-ls/heddle"
+	"github.com/heddle-ls/heddle-ls/internal/record"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 )
 
@@ -24,47 +25,24 @@ func TestMain(m *testing.M) { simtest.Main(m) }
 
 // recorder collects the statuses a Tracker reports.
 type recorder struct {
-	mu   sync.Mutex
-	all  []daemonlink.Status
-	wake chan struct{}
+	*record.Recorder[daemonlink.Status]
 }
 
-func newRecorder() *recorder { return &recorder{wake: make(chan struct{}, 1)} }
-
-func (r *recorder) add(st daemonlink.Status) {
-	r.mu.Lock()
-	r.all = append(r.all, st)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+func newRecorder() *recorder {
+	r := record.New[daemonlink.Status]()
+	r.Describe = describe
+	return &recorder{r}
 }
 
-func (r *recorder) snapshot() []daemonlink.Status {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]daemonlink.Status(nil), r.all...)
-}
+func (r *recorder) add(st daemonlink.Status) { r.Add(st) }
+
+func (r *recorder) snapshot() []daemonlink.Status { return r.All() }
 
 // waitFor waits until a status for dir matching pred was reported after
 // index from, and returns it with its index.
 func (r *recorder) waitFor(t *testing.T, dir string, from int, timeout time.Duration, pred func(daemonlink.Status) bool, what string) (daemonlink.Status, int) {
 	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		all := r.snapshot()
-		for i := from; i < len(all); i++ {
-			if all[i].HeddleDir == dir && pred(all[i]) {
-				return all[i], i
-			}
-		}
-		select {
-		case <-r.wake:
-		case <-deadline:
-			t.Fatalf("timed out after %v waiting for %s; reported: %s", timeout, what, describe(all))
-		}
-	}
+	return r.Wait(t, from, timeout, what, func(s daemonlink.Status) bool { return s.HeddleDir == dir && pred(s) })
 }
 
 func (r *recorder) waitState(t *testing.T, dir string, from int, state daemonlink.State) (daemonlink.Status, int) {
@@ -116,6 +94,22 @@ func newTracker(t *testing.T, opts daemonlink.Options) (*testTracker, *recorder)
 	return &testTracker{Tracker: tr, rec: rec, stops: map[string][]func(){}}, rec
 }
 
+// trackRepo is a new tracker with repo's heddle dir tracked.
+func trackRepo(t *testing.T, repo string, opts daemonlink.Options) (*testTracker, *recorder, string) {
+	t.Helper()
+	dir := heddleDir(t, repo)
+	tr, rec := trackDir(t, dir, opts)
+	return tr, rec, dir
+}
+
+// trackDir is a new tracker with dir tracked.
+func trackDir(t *testing.T, dir string, opts daemonlink.Options) (*testTracker, *recorder) {
+	t.Helper()
+	tr, rec := newTracker(t, opts)
+	tr.Track(dir)
+	return tr, rec
+}
+
 func heddleDir(t *testing.T, repo string) string {
 	t.Helper()
 	r, err := heddle.Discover(repo)
@@ -128,9 +122,7 @@ func heddleDir(t *testing.T, repo string) string {
 func TestTracker_ReadyWithoutHealthService(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	st, _ := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	if st.Reason != daemonlink.ReasonHealthUnimplemented || st.PID != d.PID() || st.API != daemonlink.APIHeddleV1 ||
 		st.Socket != filepath.Join(dir, "sockets", "grpc.sock") || st.Since.IsZero() {
@@ -145,9 +137,7 @@ func TestTracker_ReadyWithoutHealthService(t *testing.T) {
 // and SIGTERM leave them (stale), a new daemon is ready with its new pid.
 func TestTracker_Transitions(t *testing.T) {
 	repo := simtest.NewRepo(t)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	_, i := rec.waitState(t, dir, 0, daemonlink.StateStopped)
 
 	steps := []struct {
@@ -184,9 +174,7 @@ func TestTracker_Transitions(t *testing.T) {
 func TestTracker_PidfileOnlyIsStarting(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo, "--fault", "pidfile-only")
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	st, _ := rec.waitState(t, dir, 0, daemonlink.StateStarting)
 	if st.Reason != daemonlink.ReasonSocketMissing || st.PID != d.PID() {
 		t.Fatalf("status = %+v", st)
@@ -196,9 +184,7 @@ func TestTracker_PidfileOnlyIsStarting(t *testing.T) {
 func TestTracker_HealthServiceIsWatched(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo, "--health", "not-serving")
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	st, i := rec.waitState(t, dir, 0, daemonlink.StateUnhealthy)
 	if st.Reason != daemonlink.ReasonHealthNotServing {
 		t.Fatalf("status = %+v", st)
@@ -235,9 +221,7 @@ func TestTracker_FaultsEndUnhealthyWithinTimeouts(t *testing.T) {
 func TestTracker_V1Alpha1DaemonRefusesQueries(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, "--fault", "no-v1")
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	st, _ := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	if st.API != daemonlink.APIV1Alpha1 || st.Hint == "" {
 		t.Fatalf("status = %+v", st)
@@ -304,8 +288,7 @@ func TestTracker_SocketSymlinkIsDenied(t *testing.T) {
 	if err := os.Symlink(od.Socket(), filepath.Join(dir, "sockets", "grpc.sock")); err != nil {
 		t.Fatal(err)
 	}
-	tr, rec := newTracker(t, daemonlink.Options{})
-	tr.Track(dir)
+	_, rec := trackDir(t, dir, daemonlink.Options{})
 	st, _ := rec.waitState(t, dir, 0, daemonlink.StateDenied)
 	if st.Reason != daemonlink.ReasonSocketSymlink || st.PID != d.PID() {
 		t.Fatalf("status = %+v", st)
@@ -324,8 +307,7 @@ func TestTracker_RefusedSettlesUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fd.Close()
-	tr, rec := newTracker(t, daemonlink.Options{})
-	tr.Track(dir)
+	_, rec := trackDir(t, dir, daemonlink.Options{})
 	st, _ := rec.waitState(t, dir, 0, daemonlink.StateUnreachable)
 	if st.Reason != daemonlink.ReasonConnectRefused {
 		t.Fatalf("status = %+v", st)
@@ -349,9 +331,7 @@ func bindOnly(path string) (*os.File, error) {
 func TestTracker_SharedLinkAndUntrack(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	first, _ := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	// A second subscriber of a known dir is given its status first.
 	second := newRecorder()
@@ -377,9 +357,7 @@ func TestTracker_SharedLinkAndUntrack(t *testing.T) {
 func TestTracker_HeddleDirDeletedAndRecreated(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	d.Interrupt()
 	_, i = rec.waitState(t, dir, i, daemonlink.StateStopped)
@@ -399,9 +377,7 @@ func TestTracker_HeddleDirDeletedAndRecreated(t *testing.T) {
 func TestTracker_RefreshAndExplain(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	rec.waitState(t, dir, 0, daemonlink.StateReady)
 	st, err := tr.Refresh(context.Background(), dir)
 	if err != nil || st.State != daemonlink.StateReady || st.PID != d.PID() {
@@ -426,9 +402,7 @@ func TestTracker_RefreshAndExplain(t *testing.T) {
 
 func TestTracker_QueryNotReady(t *testing.T) {
 	repo := simtest.NewRepo(t)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	rec.waitState(t, dir, 0, daemonlink.StateStopped)
 	_, err := tr.Hooks(context.Background(), dir)
 	var qe *daemonlink.QueryError
@@ -440,9 +414,7 @@ func TestTracker_QueryNotReady(t *testing.T) {
 func TestTracker_SlowQueryHitsDeadline(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, "--slow", "10s")
-	tr, rec := newTracker(t, daemonlink.Options{QueryTimeout: 200 * time.Millisecond, HealthTimeout: 100 * time.Millisecond})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{QueryTimeout: 200 * time.Millisecond, HealthTimeout: 100 * time.Millisecond})
 	rec.waitState(t, dir, 0, daemonlink.StateReady)
 	start := time.Now()
 	_, err := tr.Hooks(context.Background(), dir)
@@ -493,9 +465,7 @@ func TestTracker_GracefulStopShowsNoIntermediateState(t *testing.T) {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			repo := simtest.NewRepo(t)
 			d := simtest.Start(t, repo, args...)
-			tr, rec := newTracker(t, daemonlink.Options{})
-			dir := heddleDir(t, repo)
-			tr.Track(dir)
+			_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 			_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
 			d.Interrupt()
 			_, j := rec.waitState(t, dir, i, daemonlink.StateStopped)
@@ -519,9 +489,7 @@ func TestTracker_LongDrainShowsNoIntermediateState(t *testing.T) {
 	if _, err := other.Recv(); err != nil { // the stream is open and in flight
 		t.Fatal(err)
 	}
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	start := time.Now()
 	d.Interrupt()
@@ -537,9 +505,7 @@ func TestTracker_LongDrainShowsNoIntermediateState(t *testing.T) {
 func TestTracker_SocketSwappedForSymlinkWhileConnected(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	d := simtest.Start(t, repo)
-	tr, rec := newTracker(t, daemonlink.Options{})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	_, rec, dir := trackRepo(t, repo, daemonlink.Options{})
 	_, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	moved := filepath.Join(filepath.Dir(dir), "moved.sock")
 	if err := os.Rename(d.Socket(), moved); err != nil { // the daemon keeps listening on it
@@ -561,9 +527,7 @@ func TestTracker_SocketSwappedForSymlinkWhileConnected(t *testing.T) {
 func TestTracker_QueryAnswerSettlesUndetectedAPI(t *testing.T) {
 	repo := simtest.NewRepo(t)
 	simtest.Start(t, repo, "--slow", "300ms")
-	tr, rec := newTracker(t, daemonlink.Options{HealthTimeout: 100 * time.Millisecond})
-	dir := heddleDir(t, repo)
-	tr.Track(dir)
+	tr, rec, dir := trackRepo(t, repo, daemonlink.Options{HealthTimeout: 100 * time.Millisecond})
 	st, i := rec.waitState(t, dir, 0, daemonlink.StateReady)
 	if st.API != daemonlink.APIUnknown {
 		t.Fatalf("api = %q; the slow daemon should have missed detection", st.API)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/fswatch"
+	"github.com/heddle-ls/heddle-ls/internal/record"
 	"github.com/heddle-ls/heddle-ls/internal/simtest"
 	"github.com/heddle-ls/heddle-ls/mountd"
 )
@@ -30,16 +31,15 @@ func newTracker(t *testing.T) *mountd.Tracker {
 // recorder collects the statuses one subscription sees, and checks they
 // never overlap.
 type recorder struct {
-	mu     sync.Mutex
-	all    []*mountd.Status
-	wake   chan struct{}
+	*record.Recorder[*mountd.Status]
 	inside sync.Mutex // held during a call: a concurrent one fails TryLock
 	t      *testing.T
 }
 
 func watch(t *testing.T, tr *mountd.Tracker, repo heddle.Repo) (*recorder, func()) {
 	t.Helper()
-	r := &recorder{wake: make(chan struct{}, 1), t: t}
+	r := &recorder{Recorder: record.New[*mountd.Status](), t: t}
+	r.Describe = describe
 	stop := tr.Watch(repo, r.add)
 	t.Cleanup(stop)
 	return r, stop
@@ -51,41 +51,19 @@ func (r *recorder) add(st *mountd.Status) {
 		return
 	}
 	defer r.inside.Unlock()
-	r.mu.Lock()
-	r.all = append(r.all, st)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	r.Add(st)
 }
 
-func (r *recorder) snapshot() []*mountd.Status {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*mountd.Status(nil), r.all...)
-}
+func (r *recorder) snapshot() []*mountd.Status { return r.All() }
 
-func (r *recorder) count() int { return len(r.snapshot()) }
+func (r *recorder) count() int { return r.Len() }
 
 // waitFor waits for a status matching pred reported at index ≥ from, and
 // returns it and the index after it.
 func (r *recorder) waitFor(t *testing.T, from int, what string, pred func(*mountd.Status) bool) (*mountd.Status, int) {
 	t.Helper()
-	deadline := time.After(waitTimeout)
-	for {
-		all := r.snapshot()
-		for i := from; i < len(all); i++ {
-			if pred(all[i]) {
-				return all[i], i + 1
-			}
-		}
-		select {
-		case <-r.wake:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s; seen: %s", what, describe(all))
-		}
-	}
+	st, i := r.Wait(t, from, waitTimeout, what, pred)
+	return st, i + 1
 }
 
 func (r *recorder) waitReason(t *testing.T, from int, state, reason string, mounts int) (*mountd.Status, int) {

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heddle-ls/heddle-ls/internal/fswatch"
+	"github.com/heddle-ls/heddle-ls/internal/record"
 	"github.com/heddle-ls/heddle-ls/oplog"
 )
 
@@ -26,54 +26,27 @@ func newWatcher(tb testing.TB) *oplog.Watcher {
 }
 
 // changes records what one subscription sees, and when.
-type changes struct {
-	mu   sync.Mutex
-	all  []oplog.Change
-	at   []time.Time
-	wake chan struct{}
-}
+type changes struct{ *record.Recorder[oplog.Change] }
 
 func subscribe(tb testing.TB, ow *oplog.Watcher, heddleDir string) (*changes, func()) {
-	c := &changes{wake: make(chan struct{}, 1)}
-	stop := ow.Watch(heddleDir, func(ch oplog.Change) {
-		c.mu.Lock()
-		c.all, c.at = append(c.all, ch), append(c.at, time.Now())
-		c.mu.Unlock()
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-	})
+	c := &changes{record.New[oplog.Change]()}
+	stop := ow.Watch(heddleDir, c.Add)
 	tb.Cleanup(stop)
 	return c, stop
 }
 
-func (c *changes) snapshot() ([]oplog.Change, []time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]oplog.Change(nil), c.all...), append([]time.Time(nil), c.at...)
-}
+func (c *changes) snapshot() ([]oplog.Change, []time.Time) { return c.Snapshot() }
 
-func (c *changes) count() int { all, _ := c.snapshot(); return len(all) }
+func (c *changes) count() int { return c.Len() }
 
 // waitHead waits for a change with head id head, and returns how many
 // changes had come by then.
 func (c *changes) waitHead(tb testing.TB, head uint64) int {
 	tb.Helper()
-	deadline := time.After(waitTimeout)
-	for {
-		all, _ := c.snapshot()
-		for i, ch := range all {
-			if ch.HasHead && ch.HeadID == head {
-				return i + 1
-			}
-		}
-		select {
-		case <-c.wake:
-		case <-deadline:
-			tb.Fatalf("no change with head %d; seen %v", head, all)
-		}
-	}
+	_, i := c.Wait(tb, 0, waitTimeout, fmt.Sprintf("a change with head %d", head), func(ch oplog.Change) bool {
+		return ch.HasHead && ch.HeadID == head
+	})
+	return i + 1
 }
 
 func TestWatcher_RenameOntoManifestIsOneChange(t *testing.T) {
@@ -101,19 +74,8 @@ func TestWatcher_PackedOplogAndGarbage(t *testing.T) {
 	publish(t, oplog.Dir(hd), oplog.PackedFile, packedBytes(4, 11))
 	c.waitHead(t, 11)
 	publish(t, oplog.Dir(hd), oplog.ManifestFile, []byte("garbage"))
-	deadline := time.After(waitTimeout)
-	for {
-		if all, _ := c.snapshot(); len(all) >= 2 {
-			if all[1].HasHead {
-				t.Fatalf("a garbage manifest gave head %d", all[1].HeadID)
-			}
-			return
-		}
-		select {
-		case <-c.wake:
-		case <-deadline:
-			t.Fatal("a garbage manifest renamed into place was not a change")
-		}
+	if ch, _ := c.Wait(t, 1, waitTimeout, "the change a garbage manifest renamed into place makes", func(oplog.Change) bool { return true }); ch.HasHead {
+		t.Fatalf("a garbage manifest gave head %d", ch.HeadID)
 	}
 }
 

@@ -1,10 +1,12 @@
 package fanout
 
 import (
-	"sync"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/heddle-ls/heddle-ls/internal/record"
 )
 
 // counter is a source that publishes 1, 2, 3… on every Changed and greets
@@ -38,40 +40,17 @@ func (c *counter) run(key string, src *Source[int]) {
 func newCounter() *counter { return &counter{srcs: make(chan *Source[int], 16)} }
 
 // got collects the values a subscriber sees.
-type got struct {
-	mu   sync.Mutex
-	vals []int
-	wake chan struct{}
-}
+type got struct{ *record.Recorder[int] }
 
-func newGot() *got { return &got{wake: make(chan struct{}, 1)} }
+func newGot() *got { return &got{record.New[int]()} }
 
-func (g *got) add(v int) {
-	g.mu.Lock()
-	g.vals = append(g.vals, v)
-	g.mu.Unlock()
-	select {
-	case g.wake <- struct{}{}:
-	default:
-	}
-}
+func (g *got) add(v int) { g.Add(v) }
 
+// waitLast waits for want (values only grow) and returns all seen so far.
 func (g *got) waitLast(t *testing.T, want int) []int {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		g.mu.Lock()
-		vals := append([]int(nil), g.vals...)
-		g.mu.Unlock()
-		if len(vals) > 0 && vals[len(vals)-1] == want {
-			return vals
-		}
-		select {
-		case <-g.wake:
-		case <-deadline:
-			t.Fatalf("waiting for %d, got %v", want, vals)
-		}
-	}
+	g.Wait(t, 0, 10*time.Second, fmt.Sprint(want), func(v int) bool { return v == want })
+	return g.All()
 }
 
 func TestSet_SharedSourceInOrderAndGreeted(t *testing.T) {

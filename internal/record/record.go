@@ -1,0 +1,91 @@
+// Package record collects what a subscription delivers, for tests that
+// wait on a condition with a deadline instead of sleeping. Every source
+// (daemon links, the mount daemon, the oplog, fanout) is tested through it.
+package record
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Recorder holds the values delivered so far, each with its arrival
+// time. Add may be called from any goroutine.
+type Recorder[T any] struct {
+	// Describe renders the values seen in a failure message; fmt's %v
+	// when nil.
+	Describe func([]T) string
+
+	mu   sync.Mutex
+	all  []T
+	at   []time.Time
+	wake chan struct{}
+}
+
+// New returns an empty recorder.
+func New[T any]() *Recorder[T] {
+	return &Recorder[T]{wake: make(chan struct{}, 1)}
+}
+
+// Add records v and wakes a waiter.
+func (r *Recorder[T]) Add(v T) {
+	now := time.Now()
+	r.mu.Lock()
+	r.all, r.at = append(r.all, v), append(r.at, now)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Snapshot returns copies of the values and their arrival times.
+func (r *Recorder[T]) Snapshot() ([]T, []time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]T(nil), r.all...), append([]time.Time(nil), r.at...)
+}
+
+// All returns a copy of the values.
+func (r *Recorder[T]) All() []T {
+	all, _ := r.Snapshot()
+	return all
+}
+
+// Len is how many values have arrived.
+func (r *Recorder[T]) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.all)
+}
+
+// Wait waits up to timeout for a value at index from or later that pred
+// accepts, and returns it with its index; at the deadline it fails tb,
+// naming what and the values seen.
+func (r *Recorder[T]) Wait(tb testing.TB, from int, timeout time.Duration, what string, pred func(T) bool) (T, int) {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		all := r.All()
+		for i := from; i < len(all); i++ {
+			if pred(all[i]) {
+				return all[i], i
+			}
+		}
+		select {
+		case <-r.wake:
+		case <-deadline:
+			tb.Fatalf("timed out after %v waiting for %s; seen: %s", timeout, what, r.describe(all))
+			var zero T
+			return zero, -1
+		}
+	}
+}
+
+func (r *Recorder[T]) describe(all []T) string {
+	if r.Describe != nil {
+		return r.Describe(all)
+	}
+	return fmt.Sprintf("%v", all)
+}
