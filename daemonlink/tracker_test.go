@@ -446,15 +446,7 @@ func TestTracker_IdleDoesNoWork(t *testing.T) {
 		tr.Track(dir)
 		rec.waitState(t, dir, 0, state)
 	}
-	before := daemonlink.ProbeCount(tr.Tracker)
-	reports := len(rec.snapshot())
-	time.Sleep(500 * time.Millisecond)
-	if after := daemonlink.ProbeCount(tr.Tracker); after != before {
-		t.Fatalf("%d probes ran while nothing changed", after-before)
-	}
-	if n := len(rec.snapshot()); n != reports {
-		t.Fatalf("%d statuses reported while nothing changed: %s", n-reports, describe(rec.snapshot()[reports:]))
-	}
+	record.Idle(t, 500*time.Millisecond, func() int64 { return daemonlink.ProbeCount(tr.Tracker) }, rec)
 }
 
 // A graceful stop goes straight from ready to stopped: the daemon closes

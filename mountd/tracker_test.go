@@ -283,7 +283,7 @@ func TestTracker_OtherStateFilesCauseNoWork(t *testing.T) {
 // (The wait is the thing under test.)
 func TestTracker_IdleDoesNoWork(t *testing.T) {
 	tr := newTracker(t)
-	var recs []*recorder
+	var recs []interface{ Len() int }
 	for i, setup := range []func(repo heddle.Repo, dir string){
 		func(repo heddle.Repo, dir string) {
 			noConnections(t, simtest.StartMountDaemon(t, repo.Root, 2, "--mounts", "1"))
@@ -304,20 +304,7 @@ func TestTracker_IdleDoesNoWork(t *testing.T) {
 		recs = append(recs, r)
 	}
 	waitReads(t, tr, 2+2+1+2+1) // live pids get a second look
-	reads := mountd.Reads(tr)
-	var reports []int
-	for _, r := range recs {
-		reports = append(reports, r.count())
-	}
-	time.Sleep(500 * time.Millisecond)
-	if n := mountd.Reads(tr) - reads; n != 0 {
-		t.Fatalf("%d looks at the files while nothing changed", n)
-	}
-	for i, r := range recs {
-		if n := r.count() - reports[i]; n != 0 {
-			t.Fatalf("repo %d: %d statuses while nothing changed", i, n)
-		}
-	}
+	record.Idle(t, 500*time.Millisecond, func() int64 { return mountd.Reads(tr) }, recs...)
 }
 
 // Close ends every watch: nothing is delivered after it returns.

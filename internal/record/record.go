@@ -89,3 +89,25 @@ func (r *Recorder[T]) describe(all []T) string {
 	}
 	return fmt.Sprintf("%v", all)
 }
+
+// Idle asserts that nothing happens for window: the work counter (a
+// source's probes or looks at its files) does not move and no recorder
+// grows. Sleeping through the window is the behaviour under test here:
+// there is no condition to wait on for "nothing happens".
+func Idle(tb testing.TB, window time.Duration, work func() int64, recs ...interface{ Len() int }) {
+	tb.Helper()
+	before := work()
+	lens := make([]int, len(recs))
+	for i, r := range recs {
+		lens[i] = r.Len()
+	}
+	time.Sleep(window)
+	if n := work() - before; n != 0 {
+		tb.Fatalf("%d units of work (probes, looks at files) while nothing changed", n)
+	}
+	for i, r := range recs {
+		if n := r.Len() - lens[i]; n != 0 {
+			tb.Fatalf("subscription %d: %d deliveries while nothing changed", i, n)
+		}
+	}
+}
