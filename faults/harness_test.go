@@ -185,6 +185,26 @@ func (s *session) finalIs(folder, state, reason string) {
 	}
 }
 
+// settle waits for each folder to reach state/reason and checks every
+// command agrees (check).
+func (s *session) settle(state, reason string, folders ...string) {
+	s.t.Helper()
+	for _, f := range folders {
+		s.expect(f, state, reason)
+		s.check(f, state, reason)
+	}
+}
+
+// endAt checks each folder's last status is state/reason, then ends the
+// session.
+func (s *session) endAt(state, reason string, folders ...string) {
+	s.t.Helper()
+	for _, f := range folders {
+		s.finalIs(f, state, reason)
+	}
+	s.end()
+}
+
 // end proves the server is alive and well, then shuts it down cleanly.
 func (s *session) end() {
 	s.t.Helper()

@@ -31,8 +31,7 @@ func TestFault01_DeadPidIsStale(t *testing.T) {
 		t.Errorf("stale status names pid %d, want %d", st.PID, pid)
 	}
 	s.check(uri(repo), "stale", "pid-dead")
-	s.finalIs(uri(repo), "stale", "pid-dead")
-	s.end()
+	s.endAt("stale", "pid-dead", uri(repo))
 }
 
 // 2. A pidfile naming a live process of ours that is not heddle (the pid
@@ -42,14 +41,12 @@ func TestFault02_ReusedPidIsStale(t *testing.T) {
 	sleep := startProcess(t, "sleep", "1000")
 	writePidfile(t, repo, heddlePidfile(sleep.Process.Pid))
 	s := newSession(t, 0, uri(repo))
-	s.expect(uri(repo), "stale", "pid-not-heddle")
-	s.check(uri(repo), "stale", "pid-not-heddle")
+	s.settle("stale", "pid-not-heddle", uri(repo))
 	// The process was only looked at, never signalled.
 	if err := sleep.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Errorf("the reused pid's process is gone: %v", err)
 	}
-	s.finalIs(uri(repo), "stale", "pid-not-heddle")
-	s.end()
+	s.endAt("stale", "pid-not-heddle", uri(repo))
 }
 
 // 3. Pidfiles that cannot be trusted, all in one session: each its own
@@ -125,13 +122,8 @@ func TestFault04_PidfileWithoutSocket(t *testing.T) {
 		t.Fatalf("daemon listens on %s, want %s", d.Socket(), other)
 	}
 	s := newSession(t, 0, uri(starting), uri(elsewhere))
-	for _, f := range []string{uri(starting), uri(elsewhere)} {
-		s.expect(f, "starting", "socket-missing")
-		s.check(f, "starting", "socket-missing")
-	}
-	s.finalIs(uri(starting), "starting", "socket-missing")
-	s.finalIs(uri(elsewhere), "starting", "socket-missing")
-	s.end()
+	s.settle("starting", "socket-missing", uri(starting), uri(elsewhere))
+	s.endAt("starting", "socket-missing", uri(starting), uri(elsewhere))
 }
 
 // 5. A socket file nobody listens on, with a live heddle pid: the connect
@@ -149,10 +141,8 @@ func TestFault05_SocketWithoutListener(t *testing.T) {
 		t.Fatalf("want a dead socket file: %v %v", fi, err)
 	}
 	s := newSession(t, 0, uri(repo))
-	s.expect(uri(repo), "unreachable", "connect-refused")
-	s.check(uri(repo), "unreachable", "connect-refused")
-	s.finalIs(uri(repo), "unreachable", "connect-refused")
-	s.end()
+	s.settle("unreachable", "connect-refused", uri(repo))
+	s.endAt("unreachable", "connect-refused", uri(repo))
 }
 
 // 6. A listener that never speaks HTTP/2: one that accepts and stays
@@ -163,13 +153,8 @@ func TestFault06_ListenerWithoutHTTP2(t *testing.T) {
 	simtest.Start(t, silent, "--fault", "accept-silent")
 	simtest.Start(t, backlog, "--fault", "no-serve")
 	s := newSession(t, 0, uri(silent), uri(backlog))
-	for _, f := range []string{uri(silent), uri(backlog)} {
-		s.expect(f, "unhealthy", "health-timeout")
-		s.check(f, "unhealthy", "health-timeout")
-	}
-	s.finalIs(uri(silent), "unhealthy", "health-timeout")
-	s.finalIs(uri(backlog), "unhealthy", "health-timeout")
-	s.end()
+	s.settle("unhealthy", "health-timeout", uri(silent), uri(backlog))
+	s.endAt("unhealthy", "health-timeout", uri(silent), uri(backlog))
 }
 
 // 7. Health.Check that never answers.
@@ -177,8 +162,7 @@ func TestFault07_HealthHangs(t *testing.T) {
 	repo := newRepo(t)
 	simtest.Start(t, repo, "--fault", "hang-health")
 	s := newSession(t, 0, uri(repo))
-	s.expect(uri(repo), "unhealthy", "health-timeout")
-	s.check(uri(repo), "unhealthy", "health-timeout")
+	s.settle("unhealthy", "health-timeout", uri(repo))
 	// heddle.refresh re-probes and is bounded too.
 	m, took := s.srv.ExecuteCommand(statusDeadline+statusDeadline, protocol.CmdRefresh, uri(repo))
 	if got := lsptest.Decode[[]protocol.StatusParams](t, m); len(got) != 1 || got[0].Reason != "health-timeout" {
@@ -187,8 +171,7 @@ func TestFault07_HealthHangs(t *testing.T) {
 	if took > 2*statusDeadline {
 		t.Errorf("heddle.refresh of a hung daemon took %v", took)
 	}
-	s.finalIs(uri(repo), "unhealthy", "health-timeout")
-	s.end()
+	s.endAt("unhealthy", "health-timeout", uri(repo))
 }
 
 // 8. NOT_SERVING, and the pushed flip back to SERVING (Health.Watch).
@@ -196,8 +179,7 @@ func TestFault08_NotServing(t *testing.T) {
 	repo := newRepo(t)
 	d := simtest.Start(t, repo, "--health", "not-serving")
 	s := newSession(t, 0, uri(repo))
-	s.expect(uri(repo), "unhealthy", "health-not-serving")
-	s.check(uri(repo), "unhealthy", "health-not-serving")
+	s.settle("unhealthy", "health-not-serving", uri(repo))
 	mark := s.mark()
 	d.ToggleHealth()
 	s.expectFrom(mark, uri(repo), "ready", "health-serving")
@@ -209,8 +191,7 @@ func TestFault08_NotServing(t *testing.T) {
 	d.ToggleHealth()
 	s.expectFrom(mark, uri(repo), "unhealthy", "health-not-serving")
 	s.check(uri(repo), "unhealthy", "health-not-serving")
-	s.finalIs(uri(repo), "unhealthy", "health-not-serving")
-	s.end()
+	s.endAt("unhealthy", "health-not-serving", uri(repo))
 }
 
 // 13. A socket path longer than sockaddr_un can hold (108 bytes with the
@@ -237,13 +218,11 @@ func TestFault13_SocketPathTooLong(t *testing.T) {
 	simtest.Start(t, long, "--fault", "pidfile-only")
 	d := simtest.Start(t, fits)
 	s := newSession(t, 0, uri(long), uri(fits))
-	s.expect(uri(long), "unreachable", "socket-path-too-long")
-	s.check(uri(long), "unreachable", "socket-path-too-long")
+	s.settle("unreachable", "socket-path-too-long", uri(long))
 	if st := s.expect(uri(fits), "ready", ""); st.PID != d.PID() {
 		t.Errorf("107-byte socket path: ready with pid %d, want %d", st.PID, d.PID())
 	}
-	s.finalIs(uri(long), "unreachable", "socket-path-too-long")
-	s.end()
+	s.endAt("unreachable", "socket-path-too-long", uri(long))
 }
 
 // 14. A daemon answering only heddle.api.v1alpha1 (heddle v0.10.3): ready;
@@ -328,8 +307,7 @@ func TestFault16_HeddleDirDeletedAndRecreated(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(repo, ".heddle")); err != nil {
 		t.Fatal(err)
 	}
-	s.expect(uri(repo), "no-repo", "heddle-dir-missing")
-	s.check(uri(repo), "no-repo", "heddle-dir-missing")
+	s.settle("no-repo", "heddle-dir-missing", uri(repo))
 	mark = s.mark()
 	d2 := simtest.Start(t, repo) // recreates .heddle/objects, then its files
 	if st := s.expectFrom(mark, uri(repo), "ready", ""); st.PID != d2.PID() {
@@ -402,8 +380,7 @@ func TestFault07_QueryHangs(t *testing.T) {
 	if took < queryMs*time.Millisecond {
 		t.Errorf("hung query answered after %v, before its %d ms deadline", took, queryMs)
 	}
-	s.finalIs(uri(repo), "ready", "health-unimplemented")
-	s.end()
+	s.endAt("ready", "health-unimplemented", uri(repo))
 }
 
 // 2b. A pidfile naming another user's live process (as root, kill(pid,0)
@@ -429,11 +406,8 @@ func TestFault02_OtherUsersPidAndUnreadablePidfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newSession(t, 0, uri(other), uri(loop))
-	s.expect(uri(other), "stale", "pid-other-user")
-	s.check(uri(other), "stale", "pid-other-user")
-	s.expect(uri(loop), "invalid-pidfile", "pidfile-unreadable")
-	s.check(uri(loop), "invalid-pidfile", "pidfile-unreadable")
+	s.settle("stale", "pid-other-user", uri(other))
+	s.settle("invalid-pidfile", "pidfile-unreadable", uri(loop))
 	s.finalIs(uri(other), "stale", "pid-other-user")
-	s.finalIs(uri(loop), "invalid-pidfile", "pidfile-unreadable")
-	s.end()
+	s.endAt("invalid-pidfile", "pidfile-unreadable", uri(loop))
 }

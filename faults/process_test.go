@@ -70,8 +70,7 @@ func TestFault09_KilledMidQuery(t *testing.T) {
 	}
 	s.expectFrom(mark, uri(repo), "stale", "pid-dead")
 	s.check(uri(repo), "stale", "pid-dead")
-	s.finalIs(uri(repo), "stale", "pid-dead")
-	s.end()
+	s.endAt("stale", "pid-dead", uri(repo))
 }
 
 // 9b. The daemon killed while the server holds a stream to it
@@ -97,8 +96,7 @@ func TestFault09_KilledMidStream(t *testing.T) {
 				t.Errorf("the daemon's files are gone: heddle-ls must never delete them")
 			}
 			s.check(uri(repo), "stale", "pid-dead")
-			s.finalIs(uri(repo), "stale", "pid-dead")
-			s.end()
+			s.endAt("stale", "pid-dead", uri(repo))
 		})
 	}
 }
@@ -187,8 +185,7 @@ func TestFault11_ForeignUidSocket(t *testing.T) {
 			t.Errorf("%s over a foreign socket succeeded", cmd)
 		}
 	}
-	s.finalIs(uri(repo), "denied", "peer-other-user")
-	s.end()
+	s.endAt("denied", "peer-other-user", uri(repo))
 
 	// Every connection the server made was closed unused.
 	accepted := foreign.count("accepted")
@@ -283,9 +280,7 @@ func TestFault12_Symlinks(t *testing.T) {
 	if n := len(lure.accepted); n != 0 {
 		t.Errorf("the symlinks' target was dialled %d times", n)
 	}
-	s.finalIs(uri(viaDir), "denied", "socket-symlink")
-	s.finalIs(uri(viaSock), "denied", "socket-symlink")
-	s.end()
+	s.endAt("denied", "socket-symlink", uri(viaDir), uri(viaSock))
 }
 
 // 17. The editor closes stdin while a query is in flight: the server exits

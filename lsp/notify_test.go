@@ -74,24 +74,30 @@ func TestWorthShowing(t *testing.T) {
 	}
 }
 
-func TestNotifyPolicy_DeduplicatesFlapping(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
-	p := newNotifyPolicy(clock.now)
-	ready, stopped := st(daemonlink.StateReady, 10), st(daemonlink.StateStopped, 0)
+// flap feeds the policy n changes of one folder, from a to b and back,
+// step apart, and counts the messages it would show.
+func flap(p *notifyPolicy, clock *fakeClock, mode NotificationMode, a, b protocol.StatusParams, n int, step time.Duration) int {
 	shown := 0
-	prev := &ready
-	// 100 flaps in a minute: ready → stopped → ready …
-	for i := range 200 {
-		cur := stopped
+	prev := &a
+	for i := range n {
+		cur := b
 		if i%2 == 1 {
-			cur = ready
+			cur = a
 		}
-		if _, ok, _ := p.decide(NotifyErrors, "file:///a", "a", prev, cur); ok {
+		if _, ok, _ := p.decide(mode, "file:///a", "a", prev, cur); ok {
 			shown++
 		}
 		prev = &cur
-		clock.advance(300 * time.Millisecond)
+		clock.advance(step)
 	}
+	return shown
+}
+
+func TestNotifyPolicy_DeduplicatesFlapping(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := newNotifyPolicy(clock.now)
+	// 100 flaps in a minute: ready → stopped → ready …
+	shown := flap(p, clock, NotifyErrors, st(daemonlink.StateReady, 10), st(daemonlink.StateStopped, 0), 200, 300*time.Millisecond)
 	if shown != 1 {
 		t.Errorf("errors mode, flapping: %d messages, want 1", shown)
 	}
@@ -165,20 +171,8 @@ func TestNotifyPolicy_MessageSaysWhatAndWhatToDo(t *testing.T) {
 func TestNotifyPolicy_AlternatingStatesDeduplicated(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	p := newNotifyPolicy(clock.now)
-	ready, unhealthy := st(daemonlink.StateReady, 7), st(daemonlink.StateUnhealthy, 7)
-	shown := 0
-	prev := &ready
-	for i := range 30 {
-		cur := unhealthy
-		if i%2 == 1 {
-			cur = ready
-		}
-		if _, ok, _ := p.decide(NotifyTransitions, "file:///a", "a", prev, cur); ok {
-			shown++
-		}
-		prev = &cur
-		clock.advance(time.Minute) // slow flapping: the rate limit never bites
-	}
+	// Slow flapping, one change a minute: the rate limit never bites.
+	shown := flap(p, clock, NotifyTransitions, st(daemonlink.StateReady, 7), st(daemonlink.StateUnhealthy, 7), 30, time.Minute)
 	// Each state once per 10-minute de-duplication window: 2 × 3 windows.
 	if shown != 6 {
 		t.Errorf("transitions mode, 30 slow flaps in 30 min: %d shown, want 6", shown)
