@@ -195,6 +195,15 @@ func (s *session) settle(state, reason string, folders ...string) {
 	}
 }
 
+// settlesOn is a whole session over folders: each settles on state/reason
+// and stays there to the end.
+func settlesOn(t *testing.T, state, reason string, folders ...string) {
+	t.Helper()
+	s := newSession(t, 0, folders...)
+	s.settle(state, reason, folders...)
+	s.endAt(state, reason, folders...)
+}
+
 // endAt checks each folder's last status is state/reason, then ends the
 // session.
 func (s *session) endAt(state, reason string, folders ...string) {

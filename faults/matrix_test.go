@@ -121,9 +121,7 @@ func TestFault04_PidfileWithoutSocket(t *testing.T) {
 	if d.Socket() != other {
 		t.Fatalf("daemon listens on %s, want %s", d.Socket(), other)
 	}
-	s := newSession(t, 0, uri(starting), uri(elsewhere))
-	s.settle("starting", "socket-missing", uri(starting), uri(elsewhere))
-	s.endAt("starting", "socket-missing", uri(starting), uri(elsewhere))
+	settlesOn(t, "starting", "socket-missing", uri(starting), uri(elsewhere))
 }
 
 // 5. A socket file nobody listens on, with a live heddle pid: the connect
@@ -140,9 +138,7 @@ func TestFault05_SocketWithoutListener(t *testing.T) {
 	if fi, err := os.Lstat(sockPath(repo)); err != nil || fi.Mode()&os.ModeSocket == 0 {
 		t.Fatalf("want a dead socket file: %v %v", fi, err)
 	}
-	s := newSession(t, 0, uri(repo))
-	s.settle("unreachable", "connect-refused", uri(repo))
-	s.endAt("unreachable", "connect-refused", uri(repo))
+	settlesOn(t, "unreachable", "connect-refused", uri(repo))
 }
 
 // 6. A listener that never speaks HTTP/2: one that accepts and stays
@@ -152,9 +148,7 @@ func TestFault06_ListenerWithoutHTTP2(t *testing.T) {
 	silent, backlog := newRepo(t), newRepo(t)
 	simtest.Start(t, silent, "--fault", "accept-silent")
 	simtest.Start(t, backlog, "--fault", "no-serve")
-	s := newSession(t, 0, uri(silent), uri(backlog))
-	s.settle("unhealthy", "health-timeout", uri(silent), uri(backlog))
-	s.endAt("unhealthy", "health-timeout", uri(silent), uri(backlog))
+	settlesOn(t, "unhealthy", "health-timeout", uri(silent), uri(backlog))
 }
 
 // 7. Health.Check that never answers.
