@@ -93,7 +93,6 @@ func (s *Set[T]) Close() {
 			delete(s.sources, key)
 			close(src.done)
 			src.cancel()
-			src.cancel()
 		}
 	}
 	s.mu.Unlock()

@@ -65,10 +65,6 @@ const (
 	manifestVersion     = 2
 	maxManifestSegments = 64
 	simPayloadMarker    = "heddle-sim oplog 1\n"
-	// unlistedSweepAge is how old a container no manifest lists must be
-	// before an append removes it (heddle waits at least 60 s, so readers
-	// holding the previous manifest can still open what it lists).
-	unlistedSweepAge = 60 * time.Second
 	// maxContainerBytes caps what a reader loads from one file.
 	maxContainerBytes = 256 << 20
 )
