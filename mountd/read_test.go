@@ -196,6 +196,12 @@ func TestRead_States(t *testing.T) {
 			must(t, os.Symlink("m", filepath.Join(dir, mountd.MountsFile)))
 		}, fixed(want{mountd.StateRunning, mountd.ReasonEndpointLive, heddlePID, 2, 0, "mounts.json ignored: it is a symlink"})},
 	}
+	if os.Geteuid() != 0 { // root reads a mode-000 file: run as a user
+		cases = append(cases, tc{"endpoint not readable", func(t *testing.T, dir string) {
+			ep(2, heddlePID)(t, dir)
+			must(t, os.Chmod(filepath.Join(dir, mountd.EndpointFile), 0))
+		}, fixed(want{mountd.StateUnknownProtocol, mountd.ReasonEndpointUnreadable, 0, 0, 0, "permission denied"})})
+	}
 	if os.Geteuid() == 0 {
 		otherPID := sleeper(t, "", 65534).Process.Pid
 		cases = append(cases,
