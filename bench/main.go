@@ -56,7 +56,7 @@ func run() int {
 	flag.BoolVar(&cfg.quick, "quick", false, "small N: check the harness end to end in well under a minute")
 	flag.StringVar(&cfg.binDir, "bin", "bin", "directory holding heddle-ls and heddle-sim")
 	flag.StringVar(&cfg.outDir, "out", "", "write results.json and latency.csv here (default: none)")
-	flag.StringVar(&only, "only", "", "comma-separated figures to run (1..11); default all")
+	flag.StringVar(&only, "only", "", "comma-separated figures to run (1..12); default all")
 	flag.Int64Var(&cfg.seed, "seed", 1, "seed of the simulated pollers' phases")
 	flag.Parse()
 	if cfg.quick {
@@ -144,7 +144,7 @@ func runBench(cfg config) error {
 		run func(*env) error
 	}{
 		{"1", figProbe}, {"2", figOperations}, {"7", figVerb}, {"3", figLive},
-		{"8", figLeaks}, {"9", figOplog}, {"10", figCLI}, {"11", figLoad}, {"4", figScale},
+		{"8", figLeaks}, {"9", figOplog}, {"10", figCLI}, {"11", figLoad}, {"12", figMount}, {"4", figScale},
 	}
 	for _, f := range figures {
 		if f.id == "4" && !(e.want("4") || e.want("5") || e.want("6")) {

@@ -35,10 +35,15 @@ func spawnDaemon(bin, repo string, args ...string) (*simtest.Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	remember(d)
+	return d, nil
+}
+
+// remember adds a heddle-sim process to those stopAll ends.
+func remember(d *simtest.Process) {
 	allMu.Lock()
 	all = append(all, d)
 	allMu.Unlock()
-	return d, nil
 }
 
 // stop ends a daemon cleanly (SIGINT: files removed), if it still runs.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -107,7 +108,7 @@ func lookOnce(stateDir, path string) reading {
 		return reading{status: s}
 	}
 	var note string
-	s.Mounts, note = countMounts(stateDir)
+	s.Mounts, note = countMounts(stateDir, s.PID)
 	var live int
 	s.State, s.Reason, s.Message, live = checkDaemon(s, ep)
 	if note != "" {
@@ -256,9 +257,14 @@ func readCapped(path string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// countMounts counts mounts.json's entries, with a note when the file is
-// there but cannot be read or parsed (then the count is 0).
-func countMounts(stateDir string) (int, string) {
+// countMounts counts mounts.json's entries that belong to the daemon with
+// pid: each entry names its daemon's pid, and a daemon that died (SIGKILL,
+// a crash) leaves its file behind for the next daemon, which rewrites it
+// only on its first mount. Entries naming another pid are an earlier
+// daemon's dead mounts: not counted, and said in the note. An entry without
+// a numeric pid is counted. The note also says when the file is there but cannot be
+// read or parsed (then the count is 0).
+func countMounts(stateDir string, pid int) (int, string) {
 	path := filepath.Join(stateDir, MountsFile)
 	data, err := readUntrusted(path, maxMountsBytes)
 	if err != nil {
@@ -268,12 +274,25 @@ func countMounts(stateDir string) (int, string) {
 		return 0, "" // heddle writes it on the first mount and removes it on exit
 	}
 	var reg struct {
-		Mounts []json.RawMessage `json:"mounts"`
+		Mounts []struct {
+			PID json.RawMessage `json:"pid"` // a number; anything else is not judged
+		} `json:"mounts"`
 	}
 	if err := json.Unmarshal(data, &reg); err != nil || !isObject(data) {
 		return 0, MountsFile + " ignored: not its JSON shape"
 	}
-	return len(reg.Mounts), ""
+	n, earlier := 0, 0
+	for _, m := range reg.Mounts {
+		if owner, err := strconv.ParseInt(string(m.PID), 10, 64); err != nil || owner == int64(pid) {
+			n++
+		} else {
+			earlier++
+		}
+	}
+	if earlier > 0 {
+		return n, fmt.Sprintf("%s also lists %s of an earlier mount daemon, not counted", MountsFile, plural(earlier, "mount"))
+	}
+	return n, ""
 }
 
 func isObject(data []byte) bool {

@@ -182,6 +182,13 @@ func TestRead_States(t *testing.T) {
 			fixed(want{mountd.StateUnknownProtocol, mountd.ReasonEndpointInvalid, heddlePID, 3, 0, "relative socket path"})},
 		{"huge endpoint", raw(endpointJSON(2, heddlePID, "") + strings.Repeat(" ", 4<<20)),
 			fixed(want{mountd.StateUnknownProtocol, mountd.ReasonEndpointTooLarge, 0, 0, 0, "larger than"})},
+		// A daemon killed with its mounts leaves mounts.json behind; the
+		// next one rewrites it only on its first mount. Entries name their
+		// daemon's pid: an earlier daemon's are not this one's mounts.
+		{"mounts.json of an earlier daemon", func(t *testing.T, dir string) {
+			ep(2, heddlePID)(t, dir)
+			writeFile(t, filepath.Join(dir, mountd.MountsFile), fmt.Sprintf(`{"mounts":[{"thread_id":"a","pid":%d},{"thread_id":"b","pid":%d},{"thread_id":"c","pid":%d}]}`, deadPID, deadPID, heddlePID))
+		}, fixed(want{mountd.StateRunning, mountd.ReasonEndpointLive, heddlePID, 2, 1, "also lists 2 mounts of an earlier mount daemon"})},
 		{"garbage mounts.json", func(t *testing.T, dir string) {
 			ep(2, heddlePID)(t, dir)
 			writeFile(t, filepath.Join(dir, mountd.MountsFile), `{"mounts":`)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,18 +145,30 @@ func TestTracker_DaemonStartsMountsAndExits(t *testing.T) {
 func TestTracker_KilledDaemonIsStale(t *testing.T) {
 	for _, protocol := range []int{2, 3} {
 		t.Run(fmt.Sprint("protocol", protocol), func(t *testing.T) {
-			_, _, m, r, next := watchedDaemon(t, protocol)
+			_, repo, m, r, next := watchedDaemon(t, protocol)
 			m.Mount("a")
 			m.Mount("b")
 			_, next = r.waitReason(t, next, mountd.StateRunning, mountd.ReasonEndpointLive, 2)
 			m.Kill()
-			if !simtest.FileExists(m.Endpoint()) {
-				t.Fatal("SIGKILL removed the endpoint")
+			if !simtest.FileExists(m.Endpoint()) || !simtest.FileExists(m.MountsFile()) {
+				t.Fatal("SIGKILL removed the endpoint or mounts.json")
 			}
-			st, _ := r.waitReason(t, next, mountd.StateStale, mountd.ReasonPidDead, 2)
+			st, next := r.waitReason(t, next, mountd.StateStale, mountd.ReasonPidDead, 2)
 			if st.PID != m.PID() {
 				t.Fatalf("stale %+v, want pid %d", *st, m.PID())
 			}
+			// The next daemon starts over the dead one's mounts.json, which
+			// it rewrites only on its first mount: those are not its mounts.
+			m2 := simtest.StartMountDaemon(t, repo.Root, protocol)
+			noConnections(t, m2)
+			st, next = r.waitFor(t, next, "the new daemon running", func(s *mountd.Status) bool {
+				return s != nil && s.State == mountd.StateRunning && s.PID == m2.PID()
+			})
+			if st.Mounts != 0 || !strings.Contains(st.Message, "2 mounts of an earlier mount daemon") {
+				t.Fatalf("new daemon over a dead one's mounts.json: %+v", *st)
+			}
+			m2.Mount("c")
+			r.waitReason(t, next, mountd.StateRunning, mountd.ReasonEndpointLive, 1)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -40,6 +41,13 @@ type Process struct {
 // WaitReady.
 func Spawn(bin, repo string, args ...string) (*Process, error) {
 	return start(exec.Command(bin, append([]string{"--repo", repo}, args...)...))
+}
+
+// SpawnMountDaemon runs bin (heddle-sim) mountd --repo root --protocol
+// protocol args... and returns at once; WaitReady waits for its files.
+// (StartMountDaemon is the test's way, with stdin commands and cleanup.)
+func SpawnMountDaemon(bin, root string, protocol int, args ...string) (*Process, error) {
+	return start(exec.Command(bin, append([]string{"mountd", "--repo", root, "--protocol", strconv.Itoa(protocol)}, args...)...))
 }
 
 // start runs cmd, a heddle-sim, with its stderr collected and watched.
