@@ -21,7 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/heddle-ls/heddle-ls/internal/clip"
 )
 
 // Timeout bounds every wait and write that is not given its own deadline.
@@ -381,7 +382,7 @@ func (c *Conn) Shutdown(d time.Duration) error {
 func (c *Conn) Transcript() string {
 	var b strings.Builder
 	for _, m := range c.Messages() {
-		b.WriteString(truncate(m.Raw, 400))
+		b.WriteString(clip.String(m.Raw, 400))
 		b.WriteByte('\n')
 	}
 	if err := c.ReadErr(); err != nil && !errors.Is(err, io.EOF) {
@@ -397,18 +398,7 @@ func DecodeResult[T any](m Message) (T, error) {
 		return v, fmt.Errorf("error response: %s", m.Raw)
 	}
 	if err := json.Unmarshal(m.Result, &v); err != nil {
-		return v, fmt.Errorf("decode result %s: %w", truncate(string(m.Result), 400), err)
+		return v, fmt.Errorf("decode result %s: %w", clip.String(string(m.Result), 400), err)
 	}
 	return v, nil
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
