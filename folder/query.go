@@ -136,6 +136,27 @@ func (r route) target(v *View) heddlecli.Target {
 	return heddlecli.Target{Folder: v.path, Repo: r.repo}
 }
 
+// ask runs one query where r sends it: the agent daemon first when r says
+// so, then the heddle CLI when the daemon was not asked or cannot answer
+// (fallsThrough). It returns who answered; what names the query in errors.
+func ask[T any](r route, what string, daemon, cli func() (T, error)) (T, string, error) {
+	var zero T
+	if r.daemon {
+		v, err := daemon()
+		if err == nil {
+			return v, protocol.SourceDaemon, nil
+		}
+		if !r.cli || !fallsThrough(err) {
+			return zero, "", queryFailed(what, r.st, err)
+		}
+	}
+	v, err := cli()
+	if err != nil {
+		return zero, "", queryFailed(what, r.st, err)
+	}
+	return v, protocol.SourceCLI, nil
+}
+
 // Operations answers heddle.operations: the most recent matches, newest first.
 func (v *View) Operations(ctx context.Context, q heddle.OperationQuery) (protocol.OperationsResult, error) {
 	if err := q.Validate(); err != nil {
@@ -145,20 +166,13 @@ func (v *View) Operations(ctx context.Context, q heddle.OperationQuery) (protoco
 	if err != nil {
 		return protocol.OperationsResult{}, err
 	}
-	if r.daemon {
-		ops, err := v.src.Daemons.Operations(ctx, r.repo.HeddleDir, q)
-		if err == nil {
-			return protocol.OperationsResult{Folder: v.uri, Source: protocol.SourceDaemon, Hits: WireOperations(ops)}, nil
-		}
-		if !r.cli || !fallsThrough(err) {
-			return protocol.OperationsResult{}, queryFailed("operation log query", r.st, err)
-		}
-	}
-	ops, err := v.src.CLI.Operations(ctx, r.target(v), q)
+	ops, source, err := ask(r, "operation log query",
+		func() ([]heddle.Operation, error) { return v.src.Daemons.Operations(ctx, r.repo.HeddleDir, q) },
+		func() ([]heddle.Operation, error) { return v.src.CLI.Operations(ctx, r.target(v), q) })
 	if err != nil {
-		return protocol.OperationsResult{}, queryFailed("operation log query", r.st, err)
+		return protocol.OperationsResult{}, err
 	}
-	return protocol.OperationsResult{Folder: v.uri, Source: protocol.SourceCLI, Hits: WireOperations(ops)}, nil
+	return protocol.OperationsResult{Folder: v.uri, Source: source, Hits: WireOperations(ops)}, nil
 }
 
 // SignalHealth answers heddle.signalHealth; window 0 is the default (200
@@ -168,20 +182,13 @@ func (v *View) SignalHealth(ctx context.Context, window uint32) (protocol.Signal
 	if err != nil {
 		return protocol.SignalHealthResult{}, err
 	}
-	if r.daemon {
-		h, err := v.src.Daemons.SignalHealth(ctx, r.repo.HeddleDir, window)
-		if err == nil {
-			return WireSignalHealth(v.uri, protocol.SourceDaemon, h), nil
-		}
-		if !r.cli || !fallsThrough(err) {
-			return protocol.SignalHealthResult{}, queryFailed("signal health query", r.st, err)
-		}
-	}
-	h, err := v.src.CLI.SignalHealth(ctx, r.target(v), window)
+	h, source, err := ask(r, "signal health query",
+		func() (heddle.SignalHealth, error) { return v.src.Daemons.SignalHealth(ctx, r.repo.HeddleDir, window) },
+		func() (heddle.SignalHealth, error) { return v.src.CLI.SignalHealth(ctx, r.target(v), window) })
 	if err != nil {
-		return protocol.SignalHealthResult{}, queryFailed("signal health query", r.st, err)
+		return protocol.SignalHealthResult{}, err
 	}
-	return WireSignalHealth(v.uri, protocol.SourceCLI, h), nil
+	return WireSignalHealth(v.uri, source, h), nil
 }
 
 // Hooks answers heddle.hooks: the daemon's registered hooks, or the
@@ -191,20 +198,13 @@ func (v *View) Hooks(ctx context.Context) (protocol.HooksResult, error) {
 	if err != nil {
 		return protocol.HooksResult{}, err
 	}
-	if r.daemon {
-		hooks, err := v.src.Daemons.Hooks(ctx, r.repo.HeddleDir)
-		if err == nil {
-			return protocol.HooksResult{Folder: v.uri, Source: protocol.SourceDaemon, Hooks: WireHooks(hooks)}, nil
-		}
-		if !r.cli || !fallsThrough(err) {
-			return protocol.HooksResult{}, queryFailed("hook listing", r.st, err)
-		}
-	}
-	hooks, err := v.src.CLI.Hooks(ctx, r.target(v))
+	hooks, source, err := ask(r, "hook listing",
+		func() ([]heddle.Hook, error) { return v.src.Daemons.Hooks(ctx, r.repo.HeddleDir) },
+		func() ([]heddle.Hook, error) { return v.src.CLI.Hooks(ctx, r.target(v)) })
 	if err != nil {
-		return protocol.HooksResult{}, queryFailed("hook listing", r.st, err)
+		return protocol.HooksResult{}, err
 	}
-	return protocol.HooksResult{Folder: v.uri, Source: protocol.SourceCLI, Hooks: WireHooks(hooks)}, nil
+	return protocol.HooksResult{Folder: v.uri, Source: source, Hooks: WireHooks(hooks)}, nil
 }
 
 // WireOperations maps hits in the order given (newest first); arrays are
