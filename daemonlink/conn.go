@@ -119,19 +119,9 @@ func newDaemonConn(first *net.UnixConn, socket string, pid int, connectTimeout t
 	return &daemonConn{cc: cc, pid: pid, socket: socket}, nil
 }
 
-// Close closes the connection now (one never handed to a query).
-func (d *daemonConn) Close() {
-	if d == nil {
-		return
-	}
-	d.mu.Lock()
-	already := d.closed
-	d.closed = true
-	d.mu.Unlock()
-	if !already {
-		d.cc.Close()
-	}
-}
+// Close closes the connection now: one never handed to a query, so this
+// is retire with no user to wait for.
+func (d *daemonConn) Close() { d.retire() }
 
 // acquire marks a query running on the connection; false if it was retired.
 func (d *daemonConn) acquire() bool {

@@ -117,8 +117,9 @@ func (l *link) run() {
 			l.policy.shortTries, l.policy.longTries = 0, 0
 			l.reprobe(true)
 			if l.policy.confirming {
-				// A refresh wants an answer now: confirm at once.
-				l.reprobe(false)
+				// A refresh wants an answer now: confirm at once, from
+				// scratch too (the timed-out probe left the old connection).
+				l.reprobe(true)
 			}
 			reply <- l.current()
 		}

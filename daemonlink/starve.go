@@ -2,7 +2,6 @@ package daemonlink
 
 import (
 	"runtime/metrics"
-	"sync"
 	"time"
 )
 
@@ -17,25 +16,22 @@ import (
 
 const schedLatencies = "/sched/latencies:seconds"
 
-// schedMu guards the sample buffers; probes of different links may read at once.
-var schedMu sync.Mutex
-
 // schedSnapshot is the cumulative scheduling-latency histogram at one moment.
 type schedSnapshot struct {
 	counts  []uint64
 	buckets []float64 // boundaries in seconds: counts[i] covers [buckets[i], buckets[i+1])
 }
 
+// readSched reads the histogram. metrics.Read may run concurrently (each
+// probe reads into a sample of its own), and its result is ours to keep.
 func readSched() schedSnapshot {
-	schedMu.Lock()
-	defer schedMu.Unlock()
 	sample := []metrics.Sample{{Name: schedLatencies}}
 	metrics.Read(sample)
 	if sample[0].Value.Kind() != metrics.KindFloat64Histogram {
 		return schedSnapshot{}
 	}
 	h := sample[0].Value.Float64Histogram()
-	return schedSnapshot{counts: append([]uint64(nil), h.Counts...), buckets: h.Buckets}
+	return schedSnapshot{counts: h.Counts, buckets: h.Buckets}
 }
 
 // starvedSince reports whether, since before, some goroutine of this

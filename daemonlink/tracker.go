@@ -107,14 +107,14 @@ func (t *Tracker) link(heddleDir string) *link {
 // Refresh re-probes a watched dir from scratch (new connection, no caches,
 // a timeout confirmed at once) and returns the fresh status, which the
 // subscribers have been given when it returns. It bounds itself: a probe,
-// its confirmation and a margin.
+// its confirmation at twice the deadlines, and a margin.
 func (t *Tracker) Refresh(ctx context.Context, heddleDir string) (Status, error) {
 	l := t.link(heddleDir)
 	if l == nil {
 		return Status{}, &QueryError{Kind: KindNotTracked, Message: "not watched: " + heddleDir}
 	}
 	o := t.options()
-	ctx, cancel := context.WithTimeout(ctx, 2*(o.ConnectTimeout+o.HealthTimeout)+refreshMargin)
+	ctx, cancel := context.WithTimeout(ctx, 3*(o.ConnectTimeout+o.HealthTimeout)+refreshMargin)
 	defer cancel()
 	reply := make(chan Status, 1)
 	select {

@@ -43,7 +43,7 @@ func (s *Set[T]) Subscribe(key string, fn func(T)) (stop func()) {
 	}
 	src := s.sources[key]
 	if src == nil {
-		src = &Source[T]{wake: make(chan struct{}, 1), done: make(chan struct{}), ready: make(chan struct{})}
+		src = &Source[T]{wake: make(chan struct{}, 1), ready: make(chan struct{})}
 		src.ctx, src.cancel = context.WithCancel(context.Background())
 		s.sources[key] = src
 		s.wg.Add(1)
@@ -78,7 +78,6 @@ func (s *Set[T]) unsubscribe(key string, src *Source[T], sub *subscriber[T]) {
 	src.mu.Unlock()
 	if last && s.sources[key] == src {
 		delete(s.sources, key)
-		close(src.done)
 		src.cancel()
 	}
 }
@@ -91,7 +90,6 @@ func (s *Set[T]) Close() {
 		s.closed = true
 		for key, src := range s.sources {
 			delete(s.sources, key)
-			close(src.done)
 			src.cancel()
 		}
 	}
@@ -101,11 +99,10 @@ func (s *Set[T]) Close() {
 
 // Source is one key's live source, as its run function sees it.
 type Source[T any] struct {
-	wake      chan struct{} // capacity 1: a pending wake-up
-	done      chan struct{} // closed when the last subscriber leaves
-	ctx       context.Context
-	cancel    context.CancelFunc // cancels ctx with done
-	ready     chan struct{}      // closed by Ready
+	wake      chan struct{}   // capacity 1: a pending wake-up
+	ctx       context.Context // cancelled when the last subscriber leaves
+	cancel    context.CancelFunc
+	ready     chan struct{} // closed by Ready
 	readyOnce sync.Once
 	changed   atomic.Bool
 
@@ -127,17 +124,17 @@ func (src *Source[T]) poke() {
 	}
 }
 
-// Ready lets Subscribe return; a source whose subscribers must not miss
-// what happens after Subscribe returns calls it once it watches (and before
-// it calls a subscriber, which might wait for the subscribing caller).
-// Sources that never call it are ready when their run returns.
+// Ready lets Subscribe return. Every run must call it once it watches
+// (so subscribers miss nothing after Subscribe returns), and before it calls
+// a subscriber, which might wait for the subscribing caller: Subscribe
+// blocks until then, or until run returns.
 func (src *Source[T]) Ready() { src.readyOnce.Do(func() { close(src.ready) }) }
 
 // Wake is ready after Changed, or when a subscriber joins.
 func (src *Source[T]) Wake() <-chan struct{} { return src.wake }
 
 // Done is closed when the source must stop.
-func (src *Source[T]) Done() <-chan struct{} { return src.done }
+func (src *Source[T]) Done() <-chan struct{} { return src.ctx.Done() }
 
 // Context is cancelled when Done is closed: the source's calls under way
 // (a probe, an RPC) end with it.
