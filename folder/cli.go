@@ -75,7 +75,15 @@ func (v *View) RecheckCLI(ctx context.Context) {
 	if !started || noRepo != nil {
 		return
 	}
-	v.onCLI(v.lookCLI(ctx, repo))
+	v.recordCLI(ctx, v.lookCLI(ctx, repo))
+}
+
+// recordCLI records a look at the CLI unless ctx ended during it: a look
+// cut short says nothing about the CLI, and the folder keeps what it knew.
+func (v *View) recordCLI(ctx context.Context, c cliState) {
+	if ctx.Err() == nil {
+		v.onCLI(c)
+	}
 }
 
 // heddleOf is the status's heddle field: the CLI found, or nil.

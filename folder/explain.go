@@ -34,17 +34,14 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 		return v.compose(st, mountd.Read(repo), cli), nil
 	}
 	if err := v.subscribed(ctx); err != nil {
-		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
+		return protocol.StatusParams{}, v.refreshFailed(err)
 	}
 	d, err := v.src.Daemons.Refresh(ctx, repo.HeddleDir)
 	if err != nil {
 		if st, ok := v.Status(); ok {
 			return st, nil
 		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindCanceled), Message: "refresh of " + v.uri + " was cancelled", Err: err}
-		}
-		return protocol.StatusParams{}, &Error{Kind: string(daemonlink.KindNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(), Err: err}
+		return protocol.StatusParams{}, v.refreshFailed(err)
 	}
 	// Compose the answer from the fresh probe: a source that has not spoken
 	// yet (a repository found just now) is asked here, so the answer does
@@ -63,6 +60,20 @@ func (v *View) Refresh(ctx context.Context) (protocol.StatusParams, error) {
 	return v.compose(d, mount, cli), nil
 }
 
+// refreshFailed is the error of a refresh that got no status: cancelled by
+// the client, out of time (the refresh bounds itself), or not tracked.
+func (v *View) refreshFailed(err error) error {
+	e := &Error{Kind: string(daemonlink.KindNotTracked), Message: "refresh of " + v.uri + ": " + err.Error(),
+		Status: protocol.StatusParams{Folder: v.uri}, Err: err}
+	switch {
+	case errors.Is(err, context.Canceled):
+		e.Kind, e.Message = string(daemonlink.KindCanceled), "refresh of "+v.uri+" was cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Kind, e.Message = string(daemonlink.KindDeadline), "refresh of "+v.uri+" did not finish in time; run heddle.explain"
+	}
+	return e
+}
+
 // Current is the folder's status now: the last one published, else (the
 // first probe still running) the first one, else (not started) a fresh look.
 func (v *View) Current(ctx context.Context) (protocol.StatusParams, error) {
@@ -76,7 +87,7 @@ func (v *View) Current(ctx context.Context) (protocol.StatusParams, error) {
 		return v.Refresh(ctx)
 	}
 	o := v.options()
-	wait, cancel := context.WithTimeout(ctx, 2*(o.ConnectTimeout+o.HealthTimeout)+firstMargin)
+	wait, cancel := context.WithTimeout(ctx, 3*(o.ConnectTimeout+o.HealthTimeout)+firstMargin)
 	defer cancel()
 	st, err := v.First(wait)
 	if err != nil {
@@ -86,7 +97,7 @@ func (v *View) Current(ctx context.Context) (protocol.StatusParams, error) {
 }
 
 // firstMargin bounds the wait for a started folder's first status beyond
-// its probe and confirmation.
+// its probe and its confirmation at twice the deadlines.
 const firstMargin = 2 * time.Second
 
 // Explain is a fresh, fully instrumented look at the folder (discovery

@@ -49,15 +49,13 @@ func (s *Sources) cliInfo(ctx context.Context) cliLook {
 	}
 	s.mu.Unlock()
 	if first {
-		l.info, l.err = s.CLI.Info(ctx)
-		if ctx.Err() != nil {
-			s.mu.Lock()
-			if s.look == l {
-				s.look = nil // cut short: the next folder looks again
-			}
-			s.mu.Unlock()
-		}
-		close(l.done)
+		// Shared, so detached from this caller: a folder closed or a
+		// refresh cancelled meanwhile must not hand its cancellation to
+		// the others. The runner bounds the look by the query timeout.
+		go func() {
+			l.info, l.err = s.CLI.Info(context.WithoutCancel(ctx))
+			close(l.done)
+		}()
 	}
 	select {
 	case <-l.done:

@@ -176,7 +176,10 @@ func (v *View) subscribe() {
 	// Rediscover's caller (a refresh) may wait.
 	ctx, cancel := context.WithTimeout(v.ctx, v.options().QueryTimeout)
 	defer cancel()
-	v.onCLI(v.lookCLI(ctx, repo))
+	c := v.lookCLI(ctx, repo)
+	if v.ctx.Err() == nil {
+		v.onCLI(c) // a look that timed out is an answer: no CLI the folder can use
+	}
 }
 
 // onMount is the mount daemon's subscription.

@@ -92,12 +92,11 @@ func (s *Server) cmdStatus(ctx context.Context, args []json.RawMessage) (any, er
 	}
 	out := make([]protocol.StatusParams, 0, len(views))
 	for _, v := range views {
-		st, ok := v.Status()
-		if !ok {
-			// First probe still running: probe now rather than guess.
-			if st, err = v.Refresh(ctx); err != nil {
-				return nil, requestError(err)
-			}
+		// The last status; during the first probe, its answer (a second
+		// probe beside it would only disturb it).
+		st, err := v.Current(ctx)
+		if err != nil {
+			return nil, requestError(err)
 		}
 		out = append(out, st)
 	}

@@ -149,7 +149,10 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	<-loopDone
 	s.mu.Lock()
 	sources, shutdown, exited, editor := s.sources, s.shutdown, s.exited, s.editor
-	views := s.folders
+	views := make([]*folder.View, 0, len(s.folders)) // a copy: the read loop may still add or remove folders
+	for _, v := range s.folders {
+		views = append(views, v)
+	}
 	s.mu.Unlock()
 	editor.Stop()
 	for _, v := range views {
