@@ -30,8 +30,9 @@ const (
 const usage = `usage:
   heddle-ls [--stdio] [--log-file PATH] [--log-level LEVEL]   serve LSP on stdin/stdout
   heddle-ls status [--json|--short] [PATH...]  one cold probe per path; exit 0 iff all ready
-  heddle-ls watch [--json] [--exit-with-pid PID] [PATH...]
+  heddle-ls watch [--json] [--operations] [--exit-with-pid PID] [PATH...]
                                            print the status, then one line per change
+                                           (--operations: and per operation-log publication)
   heddle-ls explain [PATH]                 every probe step with its timing, and the fix
   heddle-ls ops [PATH] [flags]             the operation log, newest first
   heddle-ls signals [PATH] [--window N] [--json]   signal health per module

@@ -282,4 +282,13 @@ func TestStatus_Short(t *testing.T) {
 	if code != 1 || out != "ready\nstopped\n" {
 		t.Fatalf("status --short: code %d, out %q; want 1 and two state words", code, out)
 	}
+	// The state word never depends on the heddle CLI: --short runs none
+	// (a prompt calls it on every redraw); the full status asks its version.
+	cli := simtest.InstallCLI(t, "0.13.0")
+	if out, _, _ := runLS(t, "", "status", "--short", "--heddle", cli.Path, stopped); out != "stopped\n" || len(cli.Calls(t)) != 0 {
+		t.Fatalf("status --short --heddle: out %q, %d CLI runs; want stopped and none", out, len(cli.Calls(t)))
+	}
+	if out, _, _ := runLS(t, "", "status", "--heddle", cli.Path, stopped); !strings.Contains(out, "0.13.0") || len(cli.Calls(t)) == 0 {
+		t.Fatalf("status --heddle: out %q, %d CLI runs; want the CLI asked", out, len(cli.Calls(t)))
+	}
 }

@@ -65,7 +65,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for i, t := range targets {
 		views[i] = t.view
 	}
-	cli := heddlecli.NewRunner(heddlecli.Options{Setting: cfg.HeddlePath, Timeout: cfg.Daemon.QueryTimeout}, nil)
+	var cli *heddlecli.Runner // --short prints the state alone, which the CLI never changes: spawn nothing
+	if !*short {
+		cli = heddlecli.NewRunner(heddlecli.Options{Setting: cfg.HeddlePath, Timeout: cfg.Daemon.QueryTimeout}, nil)
+	}
 	statuses := folder.Probe(ctx, views, cfg.Daemon, cli)
 	code := exitOK
 	for _, st := range statuses {
