@@ -156,8 +156,9 @@ func (l *link) reprobe(fresh bool) {
 			}
 			return
 		}
-		// Probe again (at most 3 more times) if the watched path moved.
-		if i == 3 || !l.sockets.Stale() {
+		// Probe again (fswatch.MaxLooks in all) if the watched path moved.
+		// Not fswatch.Look: a probe in between owns a connection to close.
+		if i == fswatch.MaxLooks-1 || !l.sockets.Stale() {
 			break
 		}
 		if res.conn != reuse {

@@ -99,21 +99,19 @@ func (t *Tracker) run(stateDir string, src *fanout.Source[*Status]) {
 	}
 }
 
-// look arms the watch, then reads, again while the state directory (or one
-// above it) appeared or vanished meanwhile.
+// look arms the watch, then reads (fswatch.Look: again while the state
+// directory, or one above it, appeared or vanished meanwhile).
 func (t *Tracker) look(dir *fswatch.Dir, stateDir string) reading {
-	for {
-		if dir != nil {
-			if err := dir.Arm(); err != nil {
-				t.log.Warn("mount daemon: cannot watch its state directory; changes may go unseen", "dir", stateDir, "err", err)
-			}
-		}
+	read := func() reading {
 		t.reads.Add(1)
-		r := look(stateDir)
-		if dir == nil || !dir.Stale() {
-			return r
-		}
+		return look(stateDir)
 	}
+	if dir == nil {
+		return read()
+	}
+	return fswatch.Look(dir, func(err error) {
+		t.log.Warn("mount daemon: cannot watch its state directory; changes may go unseen", "dir", stateDir, "err", err)
+	}, read)
 }
 
 // watchExit starts a pidfd watch on pid. The look that found pid alive came

@@ -111,17 +111,13 @@ func (w *Watcher) run(heddleDir string, src *fanout.Source[Change]) {
 	}
 }
 
-// look arms the watch, then reads the files, again while the oplog
-// directory (or one above it) appeared or vanished meanwhile.
+// look arms the watch, then reads the files (fswatch.Look: again while the
+// oplog directory, or one above it, appeared or vanished meanwhile).
 func (w *Watcher) look(dir *fswatch.Dir) state {
-	for {
-		if err := dir.Arm(); err != nil {
-			w.log.Warn("oplog: cannot watch the oplog directory; publications may go unseen", "dir", dir.Path(), "err", err)
-		}
+	return fswatch.Look(dir, func(err error) {
+		w.log.Warn("oplog: cannot watch the oplog directory; publications may go unseen", "dir", dir.Path(), "err", err)
+	}, func() state {
 		w.reads.Add(1)
-		s := readState(dir.Path())
-		if !dir.Stale() {
-			return s
-		}
-	}
+		return readState(dir.Path())
+	})
 }

@@ -103,6 +103,26 @@ func (d *Dir) Stale() bool {
 	return tg == nil || *tg != targetFor(d.path)
 }
 
+// MaxLooks bounds Look: a directory that keeps appearing and vanishing
+// cannot keep a source reading; its next event brings another look.
+const MaxLooks = 4
+
+// Look arms d, then calls read, and again (at most MaxLooks times in all)
+// while the watched directory moved meanwhile: a directory that appeared or
+// vanished between the two may have hidden an event. A failure to arm goes
+// to onArmErr; read's result stands either way.
+func Look[T any](d *Dir, onArmErr func(error), read func() T) T {
+	for i := 1; ; i++ {
+		if err := d.Arm(); err != nil {
+			onArmErr(err)
+		}
+		v := read()
+		if i == MaxLooks || !d.Stale() {
+			return v
+		}
+	}
+}
+
 // Watching is the directory watched now ("" before the first Arm).
 func (d *Dir) Watching() string {
 	if tg := d.target.Load(); tg != nil {
