@@ -154,13 +154,6 @@ func (t *Tracker) SignalHealth(ctx context.Context, heddleDir string, windowStat
 	if err != nil {
 		return heddle.SignalHealth{}, err
 	}
-	type entry interface {
-		GetModuleId() string
-		GetFireRate() float32
-		GetWarn() bool
-	}
-	var window uint32
-	var entries []entry
 	if api == APIV1Alpha1 {
 		resp, err := callOn(ctx, t, conn, l, APIV1Alpha1, func(ctx context.Context, c *daemonConn) (*apiv1alpha1.RepoSignalHealthReport, error) {
 			return apiv1alpha1.NewStateReviewServiceClient(c.cc).GetRepoSignalHealth(ctx, &apiv1alpha1.GetRepoSignalHealthRequest{
@@ -170,28 +163,29 @@ func (t *Tracker) SignalHealth(ctx context.Context, heddleDir string, windowStat
 		if err != nil {
 			return heddle.SignalHealth{}, err
 		}
-		window = resp.GetWindowStates()
-		for _, e := range resp.GetEntries() {
-			entries = append(entries, e)
-		}
-	} else {
-		resp, err := callOn(ctx, t, conn, l, APIHeddleV1, func(ctx context.Context, c *daemonConn) (*heddlev1.RepoSignalHealthReport, error) {
-			return heddlev1.NewSignalServiceClient(c.cc).GetRepoSignalHealth(ctx,
-				&heddlev1.GetRepoSignalHealthRequest{WindowStates: windowStates})
-		})
-		if err != nil {
-			return heddle.SignalHealth{}, err
-		}
-		window = resp.GetWindowStates()
-		for _, e := range resp.GetEntries() {
-			entries = append(entries, e)
-		}
+		return signalHealth(resp.GetWindowStates(), resp.GetEntries()), nil
 	}
+	resp, err := callOn(ctx, t, conn, l, APIHeddleV1, func(ctx context.Context, c *daemonConn) (*heddlev1.RepoSignalHealthReport, error) {
+		return heddlev1.NewSignalServiceClient(c.cc).GetRepoSignalHealth(ctx,
+			&heddlev1.GetRepoSignalHealthRequest{WindowStates: windowStates})
+	})
+	if err != nil {
+		return heddle.SignalHealth{}, err
+	}
+	return signalHealth(resp.GetWindowStates(), resp.GetEntries()), nil
+}
+
+// signalHealth maps either API's report entries.
+func signalHealth[E interface {
+	GetModuleId() string
+	GetFireRate() float32
+	GetWarn() bool
+}](window uint32, entries []E) heddle.SignalHealth {
 	out := heddle.SignalHealth{WindowStates: window, Entries: make([]heddle.SignalHealthEntry, 0, len(entries))}
 	for _, e := range entries {
 		out.Entries = append(out.Entries, heddle.SignalHealthEntry{ModuleID: e.GetModuleId(), FireRate: e.GetFireRate(), Warn: e.GetWarn()})
 	}
-	return out, nil
+	return out
 }
 
 // Hooks lists the daemon's registered hooks.
