@@ -238,6 +238,12 @@ if [ -z "${__heddle_no_hooks-}" ]; then
   if [ -n "${ZSH_VERSION-}" ]; then
     autoload -Uz add-zsh-hook && add-zsh-hook zshexit __heddle_watch_stop
   else
-    trap '__heddle_watch_stop' EXIT
+    # Chained before an EXIT trap set earlier (a trap set later replaces
+    # this one: then --exit-with-pid and the sweep still clean up).
+    __heddle_trap_body() { printf '%s' "${3-}"; }
+    __heddle_prev_exit=$(eval "__heddle_trap_body $(trap -p EXIT)")
+    trap "__heddle_watch_stop${__heddle_prev_exit:+; $__heddle_prev_exit}" EXIT
+    unset -f __heddle_trap_body
+    unset __heddle_prev_exit
   fi
 fi

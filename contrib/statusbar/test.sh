@@ -36,7 +36,7 @@ TMUX_DIR=${TMUX_TMPDIR:-/tmp}/tmux-$(id -u) # where tmux puts the sockets of -L
 SIM_PIDS=()
 cleanup() {
   local s
-  for s in "$SOCK-outer" "$SOCK-w" "$SOCK-sh" "$SOCK"; do
+  for s in "$SOCK-outer" "$SOCK-w" "$SOCK-sh" "$SOCK-once" "$SOCK"; do
     tmux -L "$s" kill-server 2>/dev/null
     rm -f "$TMUX_DIR/$s" "$TMUX_DIR/$s.heddle-tmux-watch.lock"
   done
@@ -181,6 +181,10 @@ if command -v zsh >/dev/null; then
   check "zsh prompt: %{ %} markers" "%{${YELLOW}%}heddle:stale%{${E}[39m%}" \
     "$(cd "$R" && FAKE_STATUS=$(fake_status stale warning) HEDDLE_LS=$FAKE zsh -f -c ". '$PROMPT'; heddle_prompt")"
 fi
+check "bash: an EXIT trap set before the hook still runs" "user exit trap" \
+  "$(cd "$NOREPO" && HEDDLE_LS=$FAKE bash --norc -c "trap 'echo user exit trap' EXIT; . '$PROMPT'")"
+check "bash: no EXIT trap before the hook is fine" "" \
+  "$(cd "$NOREPO" && HEDDLE_LS=$FAKE bash --norc -c ". '$PROMPT'" 2>&1)"
 # The variables heddle_prompt_update sets, for one line of each health.
 prompt_vars() { # HEALTH: the variables after one watch line with that health
   local line
@@ -397,6 +401,16 @@ kill -INT "$SIM_PID"
 tmux -L "$SOCK-w" kill-server
 check_cmd "heddle-tmux-watch ends with its tmux server" wait_until 10 "heddle-tmux-watch exits" gone "$TW_PID"
 check_cmd "... and so does its heddle-ls watch" wait_until 10 "its heddle-ls exits" gone "$W_LS"
+
+# A watch that ends on its own (its heddle-ls exited) leaves no stale
+# segment: @heddle and @heddle-watch are cleared.
+printf '%s\n' '#!/bin/sh' '[ "$1" = watch ] && printf "%s\n" "$FAKE_STATUS" | tr -d "\n" && echo' >"$WORK/fake-ls-once"
+chmod +x "$WORK/fake-ls-once"
+tmux -L "$SOCK-once" new-session -d -s once "exec sleep 600"
+once_opt() { tmux -L "$SOCK-once" show-options -gqv "$1"; }
+FAKE_STATUS=$(fake_status ready ok) HEDDLE_LS=$WORK/fake-ls-once TMUX_BIN="tmux -L $SOCK-once" timeout 10 "$TW" "$R"
+check "a watch that ends clears @heddle and @heddle-watch" "[] []" "[$(once_opt @heddle)] [$(once_opt @heddle-watch)]"
+tmux -L "$SOCK-once" kill-server
 
 echo "tmux status line: $(tmux_status 0 | sed "s/$E\[[0-9;]*m//g" | tr -s ' ')"
 STOPPED_MS=$(wall_ms 20 "$HEDDLE_LS" status "$R")
