@@ -9,18 +9,18 @@
 //	r.SetOptions(opts)                       // a new setting forgets the CLI found
 //	info, err := r.Info(ctx)                 // the CLI found: Path, Version (`heddle --version`)
 //	info, err = r.Refresh(ctx)               // look again and re-run --version
-//	info, ok := r.Known()                    // what Info would say, without running anything
 //	ops, err := r.Operations(ctx, target, q) // heddle query: newest first, the most recent q.Limit
 //	sh, err := r.SignalHealth(ctx, target, window) // heddle review health
 //	hooks, err := r.Hooks(ctx, target)       // heddle hook list
 //
 // where target is Target{Folder, Repo}: the workspace folder and the
 // repository discovery found for it (heddle.Discover). Info's methods tell
-// what that release has: HasAgentDaemon, AgentAPI, AgentStartCommand,
-// IDField. Every error is an *Error whose Kind the caller maps (KindDisabled,
+// what that release has: HasAgentDaemon, AgentAPI, AgentStartCommand.
+// (A hit's id is read from change_id, ≤ v0.10.1, or state_id, whichever
+// it has.) Every error is an *Error whose Kind the caller maps (KindDisabled,
 // KindNotFound, KindBadSetting, KindUnsafe, KindTimeout, KindCanceled,
 // KindTooLarge, KindBadOutput, KindBadQuery, KindUsage (exit 64), KindData
-// (65), KindBusy (75, the only retryable one: Error.Retryable), KindNoRepo
+// (65), KindBusy (75, the only retryable one), KindNoRepo
 // (78), KindFailed), with a one-line Message and a Hint.
 //
 // # Finding the CLI

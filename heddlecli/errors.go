@@ -44,10 +44,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Retryable reports whether running the same command again may succeed:
-// only a temporary failure (exit 75) is.
-func (e *Error) Retryable() bool { return e.Kind == KindBusy }
-
 // exitKinds maps heddle's exit codes to kinds, with the hint used when
 // heddle printed none.
 var exitKinds = map[int]struct {

@@ -109,18 +109,6 @@ func (r *Runner) Info(ctx context.Context) (Info, error) {
 	return r.infoFor(ctx, opts, sem)
 }
 
-// Known returns what Info would return without running anything: the CLI
-// found for the current setting and its version, if that binary has been
-// asked already (for a status line that must not spawn).
-func (r *Runner) Known() (Info, bool) {
-	opts, _ := r.options()
-	path, err := resolve(opts.Setting)
-	if err != nil {
-		return Info{}, false
-	}
-	return r.cached(path, identify(path))
-}
-
 // Refresh forgets what was learnt, looks for the CLI again and asks its
 // version.
 func (r *Runner) Refresh(ctx context.Context) (Info, error) {

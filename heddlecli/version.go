@@ -51,20 +51,6 @@ func (i Info) AgentStartCommand() string {
 	return ""
 }
 
-// IDField is the key `heddle query` prints a hit's id under: "change_id"
-// (hd-…) up to v0.10.1, "state_id" (hs-…) from v0.10.3; "" for a version
-// we cannot read (both are then accepted).
-func (i Info) IDField() string {
-	v, ok := parseSemver(i.Version)
-	switch {
-	case !ok:
-		return ""
-	case v.less(firstV1Alpha1):
-		return "change_id"
-	}
-	return "state_id"
-}
-
 type semver [3]int
 
 func (a semver) less(b semver) bool {

@@ -4,25 +4,25 @@ import "testing"
 
 func TestInfo_VersionTrueHelpers(t *testing.T) {
 	for _, tt := range []struct {
-		version, api, start, idField string
-		daemon                       bool
+		version, api, start string
+		daemon              bool
 	}{
-		{"0.2.2", "heddle.v1", "heddle agent serve --foreground", "change_id", true},
-		{"0.8.0", "heddle.v1", "heddle agent serve --foreground", "change_id", true},
-		{"0.10.1", "heddle.v1", "heddle agent serve --foreground", "change_id", true},
-		{"0.10.3", "heddle.api.v1alpha1", "heddle agent serve", "state_id", true},
-		{"0.11.0", "", "", "state_id", false},
-		{"0.13.0", "", "", "state_id", false},
-		{"0.14.0-rc.1", "", "", "state_id", false},
-		{"1.0.0", "", "", "state_id", false},
-		{"0.1.9", "", "", "change_id", false},
-		{"garbage", "", "", "", false},
-		{"", "", "", "", false},
+		{"0.2.2", "heddle.v1", "heddle agent serve --foreground", true},
+		{"0.8.0", "heddle.v1", "heddle agent serve --foreground", true},
+		{"0.10.1", "heddle.v1", "heddle agent serve --foreground", true},
+		{"0.10.3", "heddle.api.v1alpha1", "heddle agent serve", true},
+		{"0.11.0", "", "", false},
+		{"0.13.0", "", "", false},
+		{"0.14.0-rc.1", "", "", false},
+		{"1.0.0", "", "", false},
+		{"0.1.9", "", "", false},
+		{"garbage", "", "", false},
+		{"", "", "", false},
 	} {
 		i := Info{Version: tt.version}
-		if i.HasAgentDaemon() != tt.daemon || i.AgentAPI() != tt.api || i.AgentStartCommand() != tt.start || i.IDField() != tt.idField {
-			t.Errorf("%q: daemon %t api %q start %q id %q; want %t %q %q %q", tt.version,
-				i.HasAgentDaemon(), i.AgentAPI(), i.AgentStartCommand(), i.IDField(), tt.daemon, tt.api, tt.start, tt.idField)
+		if i.HasAgentDaemon() != tt.daemon || i.AgentAPI() != tt.api || i.AgentStartCommand() != tt.start {
+			t.Errorf("%q: daemon %t api %q start %q; want %t %q %q", tt.version,
+				i.HasAgentDaemon(), i.AgentAPI(), i.AgentStartCommand(), tt.daemon, tt.api, tt.start)
 		}
 	}
 }
