@@ -78,13 +78,15 @@ type StatusParams struct {
 }
 
 // Same reports whether two statuses look the same to the user: every field
-// but Since.
+// but Since (a field added later is compared too), the pointed-to values
+// by value.
 func (s StatusParams) Same(o StatusParams) bool {
+	if !equalPtr(s.Heddle, o.Heddle) || !equalPtr(s.Mount, o.Mount) {
+		return false
+	}
 	s.Since, o.Since = "", ""
-	return s.Folder == o.Folder && s.Root == o.Root && s.HeddleDir == o.HeddleDir &&
-		s.State == o.State && s.Reason == o.Reason && s.Message == o.Message && s.Hint == o.Hint &&
-		s.PID == o.PID && s.Socket == o.Socket && s.API == o.API && s.Health == o.Health &&
-		s.Queries == o.Queries && equalPtr(s.Heddle, o.Heddle) && equalPtr(s.Mount, o.Mount)
+	s.Heddle, o.Heddle, s.Mount, o.Mount = nil, nil, nil, nil
+	return s == o
 }
 
 func equalPtr[T comparable](a, b *T) bool {
