@@ -47,14 +47,6 @@ var (
 	packedMagic   = []byte("LMOPLOG\x00")
 )
 
-// ReadHead is the head id the oplog last published, read from the
-// manifest's header or, when there is no manifest, from oplog.bin's. false
-// when neither can be read or holds a header heddle-ls knows (a manifest
-// that is there but unreadable wins: it is authoritative).
-func ReadHead(heddleDir string) (uint64, bool) {
-	return readState(Dir(heddleDir)).head()
-}
-
 // state is what the publishing files look like now: enough to tell one
 // publication from the next, and to read the head id from.
 type state struct{ manifest, packed file }
