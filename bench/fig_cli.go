@@ -31,7 +31,11 @@ func figCLI(e *env) error {
 	if err := os.Symlink(e.sim, link); err != nil {
 		return err
 	}
-	os.Setenv("HEDDLE_SIM_VERSION", "0.13.0")
+	// heddlecli's Runner passes this process's environment to the CLI, so
+	// the release is set here, not on one command, and restored when the
+	// figure ends so that later figures start from the environment they
+	// were given.
+	defer setenv("HEDDLE_SIM_VERSION", "0.13.0")()
 	repo, err := heddle.Discover(root)
 	if err != nil {
 		return err
@@ -90,4 +94,18 @@ func figCLI(e *env) error {
 			return r.target("≤ 1.1×", r.Ratio <= 1.1)
 		}())
 	return nil
+}
+
+// setenv sets key to value and returns what restores key's previous state
+// (unset if it was unset).
+func setenv(key, value string) (restore func()) {
+	prev, had := os.LookupEnv(key)
+	os.Setenv(key, value)
+	return func() {
+		if had {
+			os.Setenv(key, prev)
+		} else {
+			os.Unsetenv(key)
+		}
+	}
 }

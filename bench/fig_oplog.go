@@ -19,6 +19,7 @@ import (
 	"github.com/heddle-ls/heddle-ls/heddle"
 	"github.com/heddle-ls/heddle-ls/internal/fswatch"
 	"github.com/heddle-ls/heddle-ls/internal/lsptest"
+	"github.com/heddle-ls/heddle-ls/internal/sim"
 	"github.com/heddle-ls/heddle-ls/lsp/protocol"
 	"github.com/heddle-ls/heddle-ls/mountd"
 	"github.com/heddle-ls/heddle-ls/oplog"
@@ -51,7 +52,7 @@ func figOplog(e *env) error {
 	var lat, floor samples
 	for i := range n {
 		tmp := filepath.Join(dir, ".oplog.manifest.tmp-bench-"+strconv.Itoa(i))
-		if err := os.WriteFile(tmp, manifest(uint64(i+1)), 0o644); err != nil {
+		if err := os.WriteFile(tmp, sim.EncodeManifest(uint64(i+1)), 0o644); err != nil {
 			return err
 		}
 		from := raw.count()
@@ -112,7 +113,7 @@ func oplogThroughServer(e *env, n int) error {
 	var lat, floor samples
 	for i := range n {
 		tmp := filepath.Join(dir, ".oplog.manifest.tmp-bench-"+strconv.Itoa(i))
-		if err := os.WriteFile(tmp, manifest(uint64(i+1)), 0o644); err != nil {
+		if err := os.WriteFile(tmp, sim.EncodeManifest(uint64(i+1)), 0o644); err != nil {
 			return err
 		}
 		from, rfrom := c.Len(), raw.count()
@@ -207,22 +208,4 @@ func makeHeddleDir(base, name string, withOplog bool) (string, error) {
 		sub = oplog.Dir(hd)
 	}
 	return hd, os.MkdirAll(sub, 0o755)
-}
-
-// manifest is a V5 oplog manifest header publishing head.
-func manifest(head uint64) []byte {
-	b := []byte("HDOPV5\x00\x00")
-	b = appendLE(b, 4, 2)                          // version
-	for _, v := range []uint64{head, head, head} { // generation, entry_count, head_id
-		b = appendLE(b, 8, v)
-	}
-	b = appendLE(b, 4, 0)    // empty base path
-	return appendLE(b, 4, 0) // no segments
-}
-
-func appendLE(b []byte, size int, v uint64) []byte {
-	for i := range size {
-		b = append(b, byte(v>>(8*i)))
-	}
-	return b
 }

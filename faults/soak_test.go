@@ -43,11 +43,11 @@ func soakCycles(t *testing.T) int {
 
 func openFDCount(t *testing.T) int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
+	fds, err := lsptest.OpenFDs(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(ents)
+	return len(fds)
 }
 
 // serveInProcess serves one LSP session from an lsp.Server in this process.

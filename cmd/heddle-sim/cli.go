@@ -4,6 +4,7 @@ package main
 // writers of the repository's log (internal/sim/oplog.go).
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +27,7 @@ func runAppend(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	repo := fs.String("repo", "", "repository `dir`")
 	count := fs.Int("count", 1, "number of operations to append")
-	version := fs.String("heddle-version", envOr("HEDDLE_SIM_VERSION", sim.DefaultCLIVersion),
+	version := fs.String("heddle-version", cmp.Or(os.Getenv("HEDDLE_SIM_VERSION"), sim.DefaultCLIVersion),
 		"publish as this heddle `release` does (V4 oplog.bin before 0.12, V5 manifest from 0.12)")
 	var e sim.Entry
 	fs.StringVar(&e.Verb, "verb", "", "the operations' verb (default: the seeded one)")
@@ -94,11 +95,4 @@ func usageExit(err error) int {
 		return 0
 	}
 	return exitUsage
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

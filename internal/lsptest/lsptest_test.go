@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,7 +240,7 @@ func TestNewPipe_ServesAndStops(t *testing.T) {
 			}
 			var req struct{ ID int }
 			_ = json.Unmarshal(body, &req)
-			if _, err := rwc.Write(AppendFrame(nil, []byte(`{"jsonrpc":"2.0","id":`+itoa(req.ID)+`,"result":null}`))); err != nil {
+			if _, err := rwc.Write(AppendFrame(nil, []byte(`{"jsonrpc":"2.0","id":`+strconv.Itoa(req.ID)+`,"result":null}`))); err != nil {
 				return err
 			}
 		}
@@ -254,8 +255,6 @@ func TestNewPipe_ServesAndStops(t *testing.T) {
 		t.Errorf("serve ended with %v, want EOF", p.ServeErr())
 	}
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // The client's contract against the real binary: requests with deadlines,
 // notifications, a folder's status, and both ways a session ends.

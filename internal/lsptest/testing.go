@@ -131,19 +131,17 @@ func (c *Client) WaitNotification(method string, d time.Duration, match func(Mes
 	})
 }
 
-// Statuses returns every heddle/status sent so far for folder, in order;
-// one whose params do not decode fails the test.
+// Statuses returns every heddle/status sent so far for folder, in order
+// (Conn.Statuses); one whose params do not decode fails the test, where
+// Conn.Statuses skips it.
 func (c *Client) Statuses(folder string) []protocol.StatusParams {
 	c.tb.Helper()
-	var out []protocol.StatusParams
+	out := c.Conn.Statuses(folder)
+	// Checked after: messages only accumulate, so these include every one
+	// out was drawn from.
 	for _, m := range c.Messages() {
-		if m.Method != protocol.MethodStatus {
-			continue
-		}
-		if p, ok := StatusOf(m); !ok {
+		if _, ok := StatusOf(m); m.Method == protocol.MethodStatus && !ok {
 			c.tb.Errorf("lsptest: bad heddle/status: %s", m.Raw)
-		} else if p.Folder == folder {
-			out = append(out, p)
 		}
 	}
 	return out

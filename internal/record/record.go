@@ -17,27 +17,36 @@ type Recorder[T any] struct {
 	// when nil.
 	Describe func([]T) string
 
-	mu   sync.Mutex
-	all  []T
-	at   []time.Time
-	wake chan struct{}
+	mu  sync.Mutex
+	all []T
+	at  []time.Time
+	// changed is closed and replaced on every Add, so that every waiter
+	// wakes (a buffered token would wake only one of several, leaving the
+	// rest asleep until their deadlines).
+	changed chan struct{}
 }
 
 // New returns an empty recorder.
 func New[T any]() *Recorder[T] {
-	return &Recorder[T]{wake: make(chan struct{}, 1)}
+	return &Recorder[T]{changed: make(chan struct{})}
 }
 
-// Add records v and wakes a waiter.
+// Add records v and wakes every waiter.
 func (r *Recorder[T]) Add(v T) {
 	now := time.Now()
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.all, r.at = append(r.all, v), append(r.at, now)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// state returns a copy of the values with the channel the next Add closes,
+// taken together so that no Add falls between them.
+func (r *Recorder[T]) state() ([]T, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]T(nil), r.all...), r.changed
 }
 
 // Snapshot returns copies of the values and their arrival times.
@@ -67,14 +76,14 @@ func (r *Recorder[T]) Wait(tb testing.TB, from int, timeout time.Duration, what 
 	tb.Helper()
 	deadline := time.After(timeout)
 	for {
-		all := r.All()
+		all, changed := r.state()
 		for i := from; i < len(all); i++ {
 			if pred(all[i]) {
 				return all[i], i
 			}
 		}
 		select {
-		case <-r.wake:
+		case <-changed:
 		case <-deadline:
 			tb.Fatalf("timed out after %v waiting for %s; seen: %s", timeout, what, r.describe(all))
 			var zero T

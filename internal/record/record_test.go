@@ -1,6 +1,7 @@
 package record
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,4 +22,28 @@ func TestRecorder_WaitSeesValuesAddedElsewhere(t *testing.T) {
 	if r.Len() != 3 || len(all) != 3 || len(at) != 3 || at[2].Before(at[0]) {
 		t.Fatalf("Snapshot = %v, %v (Len %d)", all, at, r.Len())
 	}
+}
+
+// softTB turns Wait's Fatalf into an error, so waiters may run on
+// goroutines other than the test's.
+type softTB struct{ testing.TB }
+
+func (s softTB) Fatalf(format string, args ...any) { s.Errorf(format, args...) }
+
+// One Add wakes every waiter, not just one of them.
+func TestRecorder_AddWakesEveryWaiter(t *testing.T) {
+	r := New[int]()
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if _, i := r.Wait(softTB{t}, 0, 10*time.Second, "1", func(v int) bool { return v == 1 }); i != 0 {
+				t.Errorf("Wait found index %d", i)
+			}
+		})
+	}
+	// Give the waiters time to block, so the Add below is what wakes them
+	// (if it comes first, they find the value at once: the test still passes).
+	time.Sleep(50 * time.Millisecond)
+	r.Add(1)
+	wg.Wait()
 }

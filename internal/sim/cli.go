@@ -14,6 +14,7 @@ package sim
 //	HEDDLE_SIM_CLI_PIDS   with fault hang-tree: append each process's pid, one a line
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,8 +85,6 @@ func profileFor(version string) (cliProfile, error) {
 	older := func(v string) bool { return compareVersions(version, v) < 0 }
 	if older("0.13.0") {
 		p.repoFormat, p.canonicalVerbs, p.cloneIntent = 3, false, false
-	}
-	if older("0.13.0") {
 		p.oplog.SweepGrace = 0
 	}
 	if older("0.12.0") {
@@ -147,7 +146,7 @@ func RunCLI(args []string, env CLIEnv, stdout, stderr io.Writer) int {
 			return exitSimMisuse
 		}
 	}
-	version := cmpOr(env.Version, DefaultCLIVersion)
+	version := cmp.Or(env.Version, DefaultCLIVersion)
 	prof, err := profileFor(version)
 	if err != nil {
 		fmt.Fprintf(stderr, "heddle-sim: HEDDLE_SIM_VERSION: %v\n", err)
@@ -158,12 +157,17 @@ func RunCLI(args []string, env CLIEnv, stdout, stderr io.Writer) int {
 }
 
 func logInvocation(env CLIEnv, args []string) error {
-	line, _ := json.Marshal(struct {
-		Argv []string `json:"argv"`
-		Cwd  string   `json:"cwd"`
-		Pid  int      `json:"pid"`
-	}{append([]string{"heddle"}, args...), env.Dir, os.Getpid()})
+	line, _ := json.Marshal(CLICall{Argv: append([]string{"heddle"}, args...), Cwd: env.Dir, Pid: os.Getpid()})
 	return appendLine(env.Log, line)
+}
+
+// CLICall is one line of the HEDDLE_SIM_CLI_LOG invocation log, defined
+// once for the CLI that writes it and the tests that read it
+// (simtest.Call).
+type CLICall struct {
+	Argv []string `json:"argv"` // argv[0] is "heddle"
+	Cwd  string   `json:"cwd"`
+	Pid  int      `json:"pid"`
 }
 
 // appendLine appends line and a newline in one write (O_APPEND keeps
@@ -262,7 +266,7 @@ func (c *cliRun) parseGlobals(args []string) error {
 				i++
 				value = args[i]
 			}
-			canonical := cmpOr(map[string]string{"-C": "--repo"}[name], name)
+			canonical := cmp.Or(map[string]string{"-C": "--repo"}[name], name)
 			if seen[canonical] {
 				return fmt.Errorf("the argument '%s <%s>' cannot be used multiple times", canonical, strings.ToUpper(strings.TrimLeft(canonical, "-")))
 			}
@@ -384,7 +388,7 @@ func (c *cliRun) fault() (int, bool) {
 		}
 		// heddle's logging shares stderr with the envelope.
 		fmt.Fprintf(c.stderr, "2026-01-01T00:00:00.000000Z  WARN heddle::cli: simulated failure\n{not json\n")
-		return c.fail(c.runtimeError(code, cmpOr(kind, "runtime_error"), fmt.Sprintf("simulated failure (exit %d)", code))), true
+		return c.fail(c.runtimeError(code, cmp.Or(kind, "runtime_error"), fmt.Sprintf("simulated failure (exit %d)", code))), true
 	case "lock":
 		msg := "the repository lock is held by another heddle process"
 		if !c.prof.lockTempFail {

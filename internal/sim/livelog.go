@@ -57,14 +57,10 @@ func (l *liveLog) operations() []*heddlev1.OperationHit {
 	if l.good && key == l.key {
 		return l.ops
 	}
-	entries, err := loadAppended(l.heddleDir, l.rec)
+	ops, err := operationsOf(l.heddleDir, l.rec)
 	if err != nil {
 		l.log.Warn("oplog unreadable; serving the last good log", "err", err)
 		return l.ops
-	}
-	ops := SeedOperations(l.rec.Seed, l.rec.Ops)
-	for _, e := range entries {
-		ops = append(ops, e.operation(l.rec.Seed))
 	}
 	l.key, l.ops, l.good = key, ops, true
 	return ops

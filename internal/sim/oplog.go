@@ -20,6 +20,7 @@ package sim
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -116,7 +117,7 @@ func WriteRecord(heddleDir string, rec LogRecord) error {
 			return err
 		}
 	}
-	return writeAtomic(RecordPath(heddleDir), data)
+	return WriteAtomic(RecordPath(heddleDir), data)
 }
 
 // Entry is one appended operation as stored: the fields a test may choose;
@@ -143,21 +144,33 @@ func LoadOperations(heddleDir string) (LogRecord, []*heddlev1.OperationHit, erro
 	if err != nil {
 		return rec, nil, err
 	}
-	entries, err := loadAppended(heddleDir, rec)
+	ops, err := operationsOf(heddleDir, rec)
+	return rec, ops, err
+}
+
+// operationsOf is the log of rec as published in heddleDir: the seeded
+// operations, then the appended ones (checked by loadAppended). Both
+// LoadOperations and a daemon's liveLog answer with it.
+func operationsOf(heddleDir string, rec LogRecord) ([]*heddlev1.OperationHit, error) {
+	st, err := loadAppended(heddleDir, rec)
 	if err != nil {
-		return rec, nil, err
+		return nil, err
 	}
 	ops := SeedOperations(rec.Seed, rec.Ops)
-	for _, e := range entries {
+	for _, e := range st.entries {
 		ops = append(ops, e.operation(rec.Seed))
 	}
-	return rec, ops, nil
+	return ops, nil
 }
 
 // oplogState is the published oplog: the manifest (V5) or oplog.bin alone.
 type oplogState struct {
 	manifest *manifest // nil: no oplog.manifest
 	entries  []Entry   // every appended entry, ascending
+	// segments holds each manifest segment's entries, parallel to
+	// manifest.segments, so that an append merging segments need not read
+	// them again.
+	segments [][]Entry
 }
 
 type manifest struct {
@@ -173,22 +186,23 @@ type segmentRef struct {
 	path  string // relative to the oplog dir
 }
 
-// loadAppended reads the appended entries and checks that they continue the
-// seeded log without a gap.
-func loadAppended(heddleDir string, rec LogRecord) ([]Entry, error) {
+// loadAppended reads the published oplog and checks that its entries
+// continue the seeded log without a gap. It returns what it read, so that a
+// writer works from the state it checked.
+func loadAppended(heddleDir string, rec LogRecord) (oplogState, error) {
 	st, err := readOplog(heddleDir)
 	if err != nil {
-		return nil, err
+		return oplogState{}, err
 	}
 	next := uint64(rec.Ops) + 1
 	for _, e := range st.entries {
 		if e.ID != next {
-			return nil, fmt.Errorf("oplog in %s: entry %d where %d was due (the log record says %d seeded operations)",
+			return oplogState{}, fmt.Errorf("oplog in %s: entry %d where %d was due (the log record says %d seeded operations)",
 				OplogDir(heddleDir), e.ID, next, rec.Ops)
 		}
 		next++
 	}
-	return st.entries, nil
+	return st, nil
 }
 
 func readOplog(heddleDir string) (oplogState, error) {
@@ -200,12 +214,17 @@ func readOplog(heddleDir string) (oplogState, error) {
 		if err != nil {
 			return oplogState{}, fmt.Errorf("oplog manifest %s: %w", ManifestPath(heddleDir), err)
 		}
-		st := oplogState{manifest: &m}
-		for _, rel := range append([]string{m.base}, segmentPaths(m.segments)...) {
-			entries, err := readContainer(filepath.Join(dir, rel))
+		base, err := readContainer(filepath.Join(dir, m.base))
+		if err != nil {
+			return oplogState{}, err
+		}
+		st := oplogState{manifest: &m, entries: base, segments: make([][]Entry, len(m.segments))}
+		for i, s := range m.segments {
+			entries, err := readContainer(filepath.Join(dir, s.path))
 			if err != nil {
 				return oplogState{}, err
 			}
+			st.segments[i] = entries
 			st.entries = append(st.entries, entries...)
 		}
 		return st, nil
@@ -311,6 +330,14 @@ func isSimContainer(data []byte) bool {
 		string(data[containerHeaderLen:containerHeaderLen+len(simPayloadMarker)]) == simPayloadMarker
 }
 
+// EncodeManifest is a V5 manifest publishing head (generation, entry count
+// and head id all head) that lists no containers: what a benchmark renames
+// onto oplog.manifest to make watchers see a publication, which reads only
+// the header. (heddle-sim's own readers refuse it: it has no base.)
+func EncodeManifest(head uint64) []byte {
+	return encodeManifest(manifest{generation: head, entryCount: head, headID: head})
+}
+
 func encodeManifest(m manifest) []byte {
 	out := []byte(manifestMagic)
 	out = binary.LittleEndian.AppendUint32(out, manifestVersion)
@@ -410,10 +437,7 @@ func AppendOperations(heddleDir string, format OplogFormat, count int, override 
 	if err != nil {
 		return 0, err
 	}
-	if _, err := loadAppended(heddleDir, rec); err != nil {
-		return 0, err
-	}
-	st, err := readOplog(heddleDir)
+	st, err := loadAppended(heddleDir, rec)
 	if err != nil {
 		return 0, err
 	}
@@ -425,9 +449,9 @@ func AppendOperations(heddleDir string, format OplogFormat, count int, override 
 		if override.TimestampSecs != 0 {
 			e.TimestampSecs = override.TimestampSecs
 		}
-		e.Verb = cmpOr(override.Verb, e.Verb)
-		e.Actor = cmpOr(override.Actor, e.Actor)
-		e.Thread = cmpOr(override.Thread, e.Thread)
+		e.Verb = cmp.Or(override.Verb, e.Verb)
+		e.Actor = cmp.Or(override.Actor, e.Actor)
+		e.Thread = cmp.Or(override.Thread, e.Thread)
 		added[i] = e
 	}
 	if err := os.MkdirAll(OplogDir(heddleDir), 0o755); err != nil {
@@ -441,14 +465,7 @@ func AppendOperations(heddleDir string, format OplogFormat, count int, override 
 		return 0, errors.New("the oplog has a V5 manifest: a V4 (pre-0.12) writer cannot append to it")
 	}
 	all := append(st.entries, added...)
-	return newHead, writeAtomic(OplogBinPath(heddleDir), encodeContainer(format, newHead, newHead, all))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return newHead, WriteAtomic(OplogBinPath(heddleDir), encodeContainer(format, newHead, newHead, all))
 }
 
 // publishV5 writes the added entries as a new level-0 segment, merging equal
@@ -475,10 +492,7 @@ func publishV5(heddleDir string, f OplogFormat, rec LogRecord, st oplogState, ad
 	}
 	m.generation++
 	carry, level := added, uint8(0)
-	perSegment, err := segmentEntries(dir, m.segments)
-	if err != nil {
-		return err
-	}
+	perSegment := st.segments // nil on the first V5 publication: m lists no segments yet
 	for len(m.segments) > 0 && m.segments[len(m.segments)-1].level == level {
 		last := len(m.segments) - 1
 		carry = append(append([]Entry(nil), perSegment[last]...), carry...)
@@ -493,23 +507,11 @@ func publishV5(heddleDir string, f OplogFormat, rec LogRecord, st oplogState, ad
 	m.segments = append(m.segments, segmentRef{level: level, path: rel})
 	m.entryCount += uint64(len(added))
 	m.headID = newHead
-	if err := writeAtomic(ManifestPath(heddleDir), encodeManifest(m)); err != nil {
+	if err := WriteAtomic(ManifestPath(heddleDir), encodeManifest(m)); err != nil {
 		return err
 	}
 	sweepUnlisted(dir, m, f.SweepGrace)
 	return nil
-}
-
-func segmentEntries(dir string, segs []segmentRef) ([][]Entry, error) {
-	out := make([][]Entry, len(segs))
-	for i, s := range segs {
-		entries, err := readContainer(filepath.Join(dir, s.path))
-		if err != nil {
-			return nil, err
-		}
-		out[i] = entries
-	}
-	return out, nil
 }
 
 func writeContainerFile(oplogDir, rel string, data []byte) error {
@@ -517,7 +519,7 @@ func writeContainerFile(oplogDir, rel string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	return writeAtomic(path, data)
+	return WriteAtomic(path, data)
 }
 
 // sweepUnlisted removes heddle-sim containers under oplog.segments/ that
@@ -585,11 +587,15 @@ func lockOplog(heddleDir string) (func(), error) {
 
 var tempCounter atomic.Uint64
 
-// writeAtomic writes data into .<name>.tmp-<pid>-<nanos>-<counter> beside
-// path (heddle's temp naming, which oplog watchers ignore), fsyncs it,
-// renames it onto path and fsyncs the directory.
-func writeAtomic(path string, data []byte) error {
-	dir, name := filepath.Split(path)
+// WriteAtomic writes data into .<name>.tmp-<pid>-<nanos>-<counter> beside
+// path (heddle's temp naming, which oplog and state-dir watchers ignore),
+// fsyncs it, renames it onto path and fsyncs the directory. Every file
+// heddle-sim publishes (oplog, log record, simmount's heddled files) goes
+// through it, so all share one naming and one counter.
+func WriteAtomic(path string, data []byte) error {
+	// Dir and Base rather than Split: a bare file name's dir is ".", which
+	// can be opened for the directory fsync.
+	dir, name := filepath.Dir(path), filepath.Base(path)
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%d-%d-%d", name, os.Getpid(), time.Now().UnixNano(), tempCounter.Add(1)))
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {

@@ -304,3 +304,31 @@ func TestAppend_SweepsUnlistedSegmentsPerRelease(t *testing.T) {
 		t.Fatalf("0.13.0: %d files in oplog.segments/, want the base, the listed segment and the merged one in its grace", n)
 	}
 }
+
+// EncodeManifest is the bench's publication: heddle's V5 header (the head id
+// at bytes 28..36, where ReadHeadID and heddle-ls read it), an empty base and
+// no segments.
+func TestEncodeManifest_HeaderOnly(t *testing.T) {
+	const head = 0x0102030405060708
+	want := []byte(manifestMagic)
+	want = binary.LittleEndian.AppendUint32(want, manifestVersion)
+	for range 3 { // generation, entry count, head id
+		want = binary.LittleEndian.AppendUint64(want, head)
+	}
+	want = binary.LittleEndian.AppendUint32(want, 0) // base path length
+	want = binary.LittleEndian.AppendUint32(want, 0) // segment count
+	got := EncodeManifest(head)
+	if string(got) != string(want) {
+		t.Fatalf("EncodeManifest(%#x) = %x, want %x", uint64(head), got, want)
+	}
+	dir := tempHeddleDir(t, LogRecord{Seed: 1, Ops: 3})
+	if err := os.MkdirAll(OplogDir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAtomic(ManifestPath(dir), got); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := ReadHeadID(dir); err != nil || id != head {
+		t.Fatalf("ReadHeadID = %#x, %v; want %#x", id, err, uint64(head))
+	}
+}

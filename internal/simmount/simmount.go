@@ -117,12 +117,12 @@ func Start(opts Options) (*Daemon, error) {
 		ep["host"], ep["port"] = "127.0.0.1", tcp.Addr().(*net.TCPAddr).Port
 	}
 	data, _ := json.MarshalIndent(ep, "", "  ")
-	if err := writeAtomic(d.path(EndpointFile), data); err != nil {
+	if err := sim.WriteAtomic(d.path(EndpointFile), data); err != nil {
 		d.ln.Close()
 		return nil, err
 	}
 	if opts.Record != "" {
-		if err := writeAtomic(opts.Record, []byte("0\n")); err != nil {
+		if err := sim.WriteAtomic(opts.Record, []byte("0\n")); err != nil {
 			d.ln.Close()
 			return nil, err
 		}
@@ -175,7 +175,7 @@ func (d *Daemon) count(from string) {
 	n := d.accepted.Add(1)
 	fmt.Fprintf(d.opts.Log, "heddle-sim: connection accepted (%d) from %s\n", n, from)
 	if d.opts.Record != "" {
-		if err := writeAtomic(d.opts.Record, []byte(strconv.FormatInt(n, 10)+"\n")); err != nil {
+		if err := sim.WriteAtomic(d.opts.Record, []byte(strconv.FormatInt(n, 10)+"\n")); err != nil {
 			fmt.Fprintf(d.opts.Log, "heddle-sim: record connection: %v\n", err)
 		}
 	}
@@ -209,7 +209,7 @@ func (d *Daemon) Unmount(thread string) (int, error) {
 
 func (d *Daemon) persist() error {
 	data, _ := json.MarshalIndent(map[string]any{"mounts": append([]mount{}, d.mounts...)}, "", "  ")
-	err := writeAtomic(d.path(MountsFile), data)
+	err := sim.WriteAtomic(d.path(MountsFile), data)
 	fmt.Fprintf(d.opts.Log, "heddle-sim: mounts %d\n", len(d.mounts))
 	return err
 }
@@ -254,20 +254,3 @@ func (d *Daemon) drainBacklog() {
 		}
 	})
 }
-
-// writeAtomic writes data to a temp file beside path, named as heddle names
-// its own (.<name>.tmp-<pid>-<nanos>-<n>), then renames it over path.
-func writeAtomic(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-%d-%d-%d",
-		filepath.Base(path), os.Getpid(), time.Now().UnixNano(), tmpCounter.Add(1)))
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("install %s: %w", path, err)
-	}
-	return nil
-}
-
-var tmpCounter atomic.Int64

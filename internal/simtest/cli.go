@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/heddle-ls/heddle-ls/internal/sim"
 )
 
 // CLI is heddle-sim's heddle CLI installed as a program named heddle, as a
@@ -58,12 +60,8 @@ func LinkCLI(tb testing.TB) string {
 	return p
 }
 
-// Call is one logged invocation of the CLI.
-type Call struct {
-	Argv []string `json:"argv"`
-	Cwd  string   `json:"cwd"`
-	Pid  int      `json:"pid"`
-}
+// Call is one logged invocation of the CLI: the line the CLI writes.
+type Call = sim.CLICall
 
 // Calls returns every invocation logged so far.
 func (c *CLI) Calls(tb testing.TB) []Call {

@@ -31,7 +31,6 @@ const (
 // fail a test, so the bench uses it as the tests do (through Daemon).
 type Process struct {
 	cmd     *exec.Cmd
-	Spawned time.Time // just before fork/exec
 	stderr  *stderrLog
 	exited  chan struct{} // closed once the process has been waited for
 	waitErr error         // set before exited is closed
@@ -47,14 +46,19 @@ func Spawn(bin, repo string, args ...string) (*Process, error) {
 // protocol args... and returns at once; WaitReady waits for its files.
 // (StartMountDaemon is the test's way, with stdin commands and cleanup.)
 func SpawnMountDaemon(bin, root string, protocol int, args ...string) (*Process, error) {
-	return start(exec.Command(bin, append([]string{"mountd", "--repo", root, "--protocol", strconv.Itoa(protocol)}, args...)...))
+	return start(mountdCmd(bin, root, protocol, args...))
+}
+
+// mountdCmd is the command line of heddle-sim mountd, shared by
+// SpawnMountDaemon and StartMountDaemon.
+func mountdCmd(bin, root string, protocol int, args ...string) *exec.Cmd {
+	return exec.Command(bin, append([]string{"mountd", "--repo", root, "--protocol", strconv.Itoa(protocol)}, args...)...)
 }
 
 // start runs cmd, a heddle-sim, with its stderr collected and watched.
 func start(cmd *exec.Cmd) (*Process, error) {
 	p := &Process{cmd: cmd, stderr: newStderrLog(), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
-	p.Spawned = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmd.Args[0], err)
 	}
@@ -63,15 +67,6 @@ func start(cmd *exec.Cmd) (*Process, error) {
 		close(p.exited)
 	}()
 	return p, nil
-}
-
-// Launch is Spawn, then WaitReady(StartTimeout).
-func Launch(bin, repo string, args ...string) (*Process, error) {
-	p, err := Spawn(bin, repo, args...)
-	if err != nil {
-		return nil, err
-	}
-	return p, p.WaitReady(StartTimeout)
 }
 
 // WaitReady waits up to d until the daemon reports ready: its socket is

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,8 +28,7 @@ type MountDaemon struct {
 func StartMountDaemon(tb testing.TB, root string, protocol int, args ...string) *MountDaemon {
 	tb.Helper()
 	record := filepath.Join(tb.TempDir(), "connections")
-	cmd := exec.Command(BinaryPath(tb), append([]string{"mountd", "--repo", root,
-		"--protocol", strconv.Itoa(protocol), "--record", record}, args...)...)
+	cmd := mountdCmd(BinaryPath(tb), root, protocol, append([]string{"--record", record}, args...)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		tb.Fatalf("simtest: %v", err)
