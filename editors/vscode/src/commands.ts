@@ -2,7 +2,7 @@
 // ids (`heddle.status`, …) are registered by vscode-languageclient, and registering them
 // twice throws.
 import * as vscode from 'vscode';
-import { Ctx, UserError, errorMessage } from './ctx';
+import { Ctx, UserError, errorMessage, showWithActions } from './ctx';
 import * as ext from './lsp_ext';
 import { resetSuppressedNotifications } from './notifications';
 import { Node, OperationsView } from './operations_view';
@@ -66,12 +66,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
 
 /** Shows a failed command's error, with the buttons a UserError carries. */
 function reportError(ctx: Ctx, id: string, e: unknown): void {
-    const actions = e instanceof UserError ? e.actions : [];
     if (!(e instanceof UserError)) ctx.log.error(`${id}: ${errorMessage(e)}`);
-    void vscode.window.showErrorMessage(`heddle: ${errorMessage(e)}`, ...actions.map((a) => a.title)).then((pick) => {
-        const a = actions.find((x) => x.title === pick);
-        if (a) void vscode.commands.executeCommand(a.command);
-    });
+    showWithActions('error', `heddle: ${errorMessage(e)}`, e instanceof UserError ? e.actions : []);
 }
 
 /** A folder argument from a tooltip link (URI string), a menu (Uri) or a workspace folder. */

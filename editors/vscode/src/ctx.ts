@@ -11,7 +11,18 @@ import * as ext from './lsp_ext';
 import { MessageGate } from './notifications';
 import { LazyLogChannel, TraceChannel } from './output';
 import { parseServerLogLine } from './server_log';
-import { ClientState, FailureCause, folderName, platformProblem, renderStatus, tooltipCommands } from './status';
+import {
+    ClientState,
+    CommandAction,
+    FailureCause,
+    failureActions,
+    folderName,
+    platformProblem,
+    renderStatus,
+    showLogsAction,
+    startServerAction,
+    tooltipCommands,
+} from './status';
 
 /** Automatic restarts after the server exits unexpectedly: at most this many per window. */
 const maxRestarts = 3;
@@ -23,16 +34,20 @@ const startWaitMs = 10_000;
 export class UserError extends Error {
     constructor(
         message: string,
-        readonly actions: { title: string; command: string }[] = [],
+        readonly actions: CommandAction[] = [],
     ) {
         super(message);
     }
 }
 
-const showLogs = { title: 'Show Logs', command: 'heddle.client.showLogs' };
-const restartServer = { title: 'Restart Server', command: 'heddle.client.restartServer' };
-const startServer = { title: 'Start Server', command: 'heddle.client.startServer' };
-const configurePath = { title: 'Configure Path', command: 'heddle.client.configureServerPath' };
+/** Shows `message` with a button per action, and runs the command of the one picked. */
+export function showWithActions(level: 'error' | 'warning', message: string, actions: readonly CommandAction[]): void {
+    const show = level === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+    void show(message, ...actions.map((a) => a.title)).then((pick) => {
+        const a = actions.find((x) => x.title === pick);
+        if (a) void vscode.commands.executeCommand(a.command);
+    });
+}
 
 export class Ctx implements vscode.Disposable {
     readonly log = new LazyLogChannel('Heddle');
@@ -49,9 +64,16 @@ export class Ctx implements vscode.Disposable {
     private readonly gate: MessageGate;
     private readonly restarts: number[] = [];
     private readonly disposables: vscode.Disposable[] = [];
-    private readonly changed = new vscode.EventEmitter<ext.FolderStatus | undefined>();
-    /** Fires with the folder's new status, or undefined when all statuses were reset. */
+    private readonly changed = new vscode.EventEmitter<readonly ext.FolderStatus[] | undefined>();
+    /**
+     * Fires once per notification or heddle.status/refresh reply with the statuses that
+     * changed, or with undefined when all statuses were reset.
+     */
     readonly onDidChangeStatus = this.changed.event;
+    /** The context keys as last sent: render() runs on every status, most change nothing. */
+    private readonly contextKeys = new Map<string, boolean>();
+    /** Set by dispose(): nothing renders, logs or stops after it (deactivate stopped already). */
+    private disposed = false;
     private readonly opsChanged = new vscode.EventEmitter<string>();
     /** Fires with a folder URI (normalised) whose operation log changed. */
     readonly onDidChangeOperations = this.opsChanged.event;
@@ -111,7 +133,13 @@ export class Ctx implements vscode.Disposable {
 
     /** The `heddle.repo` context key: query commands show in the palette only with a repository. */
     private updateRepoContext(): void {
-        void vscode.commands.executeCommand('setContext', 'heddle.repo', this.workspaceHasRepo());
+        this.setContext('heddle.repo', this.workspaceHasRepo());
+    }
+
+    private setContext(key: string, value: boolean): void {
+        if (this.contextKeys.get(key) === value) return;
+        this.contextKeys.set(key, value);
+        void vscode.commands.executeCommand('setContext', key, value);
     }
 
     /**
@@ -147,12 +175,30 @@ export class Ctx implements vscode.Disposable {
 
     /** Starts the server. Never throws: a failure becomes the status bar's error state. */
     start(): Promise<void> {
-        this.starting ??= this.doStart().finally(() => (this.starting = undefined));
+        if (!this.starting) {
+            // Only our own start clears `starting`: stop() may have given up on this one and a
+            // newer start may be under way by the time it settles.
+            const p: Promise<void> = this.doStart().finally(() => {
+                if (this.starting === p) this.starting = undefined;
+            });
+            this.starting = p;
+        }
         return this.starting;
     }
 
+    /** Waits for a start in progress, at most startWaitMs; false when it is still starting. */
+    private async waitForStart(): Promise<boolean> {
+        const starting = this.starting;
+        if (!starting) return true;
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), startWaitMs)));
+        const done = await Promise.race([starting.then(() => true), waited]);
+        clearTimeout(timer);
+        return done;
+    }
+
     private async doStart(): Promise<void> {
-        if (this.client) return;
+        if (this.client || this.disposed) return;
         this.restarts.length = 0;
         const problem = platformProblem(process.platform);
         if (problem) {
@@ -207,12 +253,12 @@ export class Ctx implements vscode.Disposable {
                     action: count !== undefined && count <= 3 ? lc.ErrorAction.Continue : lc.ErrorAction.Shutdown,
                     handled: true,
                 }),
-                closed: () => this.onServerClosed(),
+                closed: () => this.onServerClosed(client),
             },
         };
         const client = new HeddleClient('heddle', 'Heddle', serverOptions, clientOptions);
         client.registerFeature(new ExperimentalFeatures());
-        client.onNotification(ext.statusNotification, (s: ext.FolderStatus) => this.setStatus(s));
+        client.onNotification(ext.statusNotification, (s: ext.FolderStatus) => this.setStatuses([s]));
         // The per-folder statuses carry everything the status bar needs; the aggregate is logged.
         client.onNotification(ext.serverStatusNotification, (s: ext.ServerStatusParams) =>
             this.log.debug(`serverStatus ${JSON.stringify(s)}`),
@@ -234,6 +280,8 @@ export class Ctx implements vscode.Disposable {
         try {
             await client.start();
         } catch (e) {
+            // stop() gave up waiting for this start and disposed the client: not a failure.
+            if (this.client !== client) return;
             // Spawn failure (ENOENT, EACCES) or a server that died during initialize.
             this.client = undefined;
             try {
@@ -247,7 +295,13 @@ export class Ctx implements vscode.Disposable {
 
     /** Stops the server; it stays down until Start Server, Restart Server or a reload. */
     async stop(): Promise<void> {
-        await this.starting;
+        if (this.disposed) return;
+        // A server that never answers initialize must not hang Stop/Restart: after the same
+        // wait as a command's, the client is disposed anyway (which ends its process).
+        if (!(await this.waitForStart())) {
+            this.log.warn(`heddle-ls did not finish starting within ${startWaitMs / 1000}s; stopping it`);
+            this.starting = undefined;
+        }
         const client = this.client;
         this.client = undefined;
         if (client) {
@@ -273,23 +327,18 @@ export class Ctx implements vscode.Disposable {
      * failed: with the button that helps); waits a little for a server that is starting.
      */
     async ensureRunning(): Promise<lc.LanguageClient> {
-        if (this.starting) {
-            let timer: NodeJS.Timeout | undefined;
-            const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, startWaitMs)));
-            await Promise.race([this.starting, waited]);
-            clearTimeout(timer);
-        }
+        await this.waitForStart();
         const s = this.clientState;
         if (this.client && s.kind === 'running') return this.client;
         switch (s.kind) {
             case 'starting':
-                throw new UserError('heddle-ls is still starting; try again in a moment.', [showLogs]);
+                throw new UserError('heddle-ls is still starting; try again in a moment.', [showLogsAction]);
             case 'failed':
                 throw new UserError(`heddle-ls is not running: ${s.message}`, failureActions(s.cause));
             case 'stopped':
-                throw new UserError('heddle-ls is not running (stopped).', [startServer, showLogs]);
+                throw new UserError('heddle-ls is not running (stopped).', [startServerAction, showLogsAction]);
             default:
-                throw new UserError('heddle-ls is not running: no workspace folder is in a heddle repository.', [startServer]);
+                throw new UserError('heddle-ls is not running: no workspace folder is in a heddle repository.', [startServerAction]);
         }
     }
 
@@ -308,7 +357,7 @@ export class Ctx implements vscode.Disposable {
 
     /** Records fresh statuses returned by heddle.status / heddle.refresh. */
     mergeStatuses(list: ext.FolderStatus[] | null | undefined): void {
-        for (const s of list ?? []) this.setStatus(s);
+        this.setStatuses(list ?? []);
     }
 
     private pendingFolders(): number {
@@ -317,6 +366,7 @@ export class Ctx implements vscode.Disposable {
     }
 
     render(): void {
+        if (this.disposed) return; // the status bar item is gone
         const view = renderStatus(this.statuses.values(), this.clientState, this.config.statusBarShow, {
             pendingFolders: this.pendingFolders(),
             serverVersion: this.serverVersion,
@@ -330,24 +380,32 @@ export class Ctx implements vscode.Disposable {
         item.accessibilityInformation = { label: view.accessibleLabel, role: 'button' };
         if (view.visible) item.show();
         else item.hide();
-        const active = [...this.statuses.values()].some((s) => s.state !== 'no-repo');
-        void vscode.commands.executeCommand('setContext', 'heddle.active', active);
-        const up = this.clientState.kind === 'running' || this.clientState.kind === 'starting';
-        void vscode.commands.executeCommand('setContext', 'heddle.serverRunning', up);
+        this.setContext('heddle.active', [...this.statuses.values()].some((s) => s.state !== 'no-repo'));
+        this.setContext('heddle.serverRunning', this.clientState.kind === 'running' || this.clientState.kind === 'starting');
     }
 
-    private setStatus(s: ext.FolderStatus): void {
+    /** Records statuses; renders and fires once for all of them, and not at all when none changed. */
+    private setStatuses(list: readonly ext.FolderStatus[]): void {
+        const changed = list.map((s) => this.recordStatus(s)).filter((s) => s !== undefined);
+        if (changed.length === 0) return;
+        this.render();
+        this.changed.fire(changed);
+    }
+
+    /** Stores one status; returns it as stored, or undefined when it changed nothing. */
+    private recordStatus(s: ext.FolderStatus): ext.FolderStatus | undefined {
         const key = normaliseFolder(s.folder);
         // A status for a folder that was just removed can still be in flight.
-        if (!this.isWorkspaceFolder(key)) return;
+        if (!this.isWorkspaceFolder(key)) return undefined;
         const prev = this.statuses.get(key);
         const next = { ...s, folder: key };
+        // The server repeats a status (a refresh that finds nothing new): nothing to redraw.
+        if (prev && JSON.stringify(prev) === JSON.stringify(next)) return undefined;
         this.statuses.set(key, next);
         if (!prev || prev.state !== s.state) this.lastStateChange = { folder: key, atMs: Date.now() };
         const was = prev ? describe(prev) : '(none)';
         if (was !== describe(next)) this.log.info(`${folderName(key)}: ${was} → ${describe(next)}: ${s.message ?? ''}`);
-        this.render();
-        this.changed.fire(next);
+        return next;
     }
 
     private isWorkspaceFolder(key: string): boolean {
@@ -379,15 +437,12 @@ export class Ctx implements vscode.Disposable {
         this.statuses.clear();
         this.setClientState({ kind: 'failed', message, cause });
         this.changed.fire(undefined);
-        const actions = failureActions(cause);
-        const show = cause === 'platform' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
-        void show(message, ...actions.map((a) => a.title)).then((pick) => {
-            const a = actions.find((x) => x.title === pick);
-            if (a) void vscode.commands.executeCommand(a.command);
-        });
+        showWithActions(cause === 'platform' ? 'warning' : 'error', message, failureActions(cause));
     }
 
-    private onServerClosed(): lc.CloseHandlerResult {
+    private onServerClosed(client: lc.LanguageClient): lc.CloseHandlerResult {
+        // A client stop() gave up on while it was starting: it is no longer ours to restart.
+        if (this.client !== client) return { action: lc.CloseAction.DoNotRestart, handled: true };
         const now = Date.now();
         while (this.restarts.length && now - this.restarts[0] > restartWindowMs) this.restarts.shift();
         this.statuses.clear();
@@ -403,7 +458,13 @@ export class Ctx implements vscode.Disposable {
     }
 
     dispose(): void {
-        void this.stop();
+        if (this.disposed) return;
+        this.disposed = true;
+        // deactivate() has normally stopped the server already; if not, end it here without
+        // stop()'s logging and rendering, which would touch what is disposed below.
+        const client = this.client;
+        this.client = undefined;
+        client?.dispose(2000).catch(() => {});
         for (const d of this.disposables) d.dispose();
     }
 }
@@ -412,19 +473,6 @@ export class Ctx implements vscode.Disposable {
 function describe(s: ext.FolderStatus): string {
     const more = [s.health, s.queries && `queries ${s.queries}`, s.heddle && `heddle ${s.heddle.version}`, s.mount && `mount daemon ${s.mount.state}`].filter(Boolean);
     return more.length ? `${s.state} (${more.join(', ')})` : s.state;
-}
-
-function failureActions(cause: FailureCause): { title: string; command: string }[] {
-    switch (cause) {
-        case 'not-found':
-            return [configurePath, showLogs];
-        case 'crashed':
-            return [restartServer, showLogs];
-        case 'start':
-            return [showLogs, configurePath];
-        case 'platform':
-            return [];
-    }
 }
 
 /**

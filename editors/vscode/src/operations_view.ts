@@ -30,6 +30,16 @@ export type Node =
     | { kind: 'op'; folder: string; op: ext.Operation }
     | { kind: 'note'; folder: string; text: string; icon: string };
 
+/** A folder's load in flight. */
+interface Flight {
+    /** The filter generation it queries with. */
+    gen: number;
+    /** Settles with whether the folder's rows changed. */
+    done: Promise<boolean>;
+    /** One more load after this one, shared by every request that needs an answer from after now. */
+    again?: Promise<boolean>;
+}
+
 interface FolderResult {
     ops?: ext.Operation[];
     /** The rows, made once per result: the tree refreshes single rows by identity. */
@@ -45,8 +55,13 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
     private readonly shownAge = new WeakMap<Node, string>();
     readonly onDidChangeTreeData = this.changed.event;
     private readonly results = new Map<string, FolderResult>();
-    /** Loads in flight. */
-    private readonly loading = new Set<Promise<void>>();
+    /** Per folder, its load in flight: a second request joins it instead of querying again. */
+    private readonly inFlight = new Map<string, Flight>();
+    /**
+     * Bumped by setFilter: a load started under an older filter can finish after it, and its
+     * answer must not overwrite the new filter's rows.
+     */
+    private generation = 0;
     /** Per folder, what of its status the tree last showed. */
     private readonly shownStatus = new Map<string, string>();
     /** Folders whose log changed while the view was hidden. */
@@ -68,7 +83,7 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
                 if (!e.visible) {
                     this.stopAgeTimer();
                 } else if (this.stale.size) {
-                    void Promise.all([...this.stale].map((f) => this.load(f)));
+                    void this.load([...this.stale]);
                 } else {
                     this.redraw();
                 }
@@ -76,30 +91,39 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
         );
     }
 
-    private statusChanged(s: ext.FolderStatus | undefined): void {
-        if (!s) {
+    private statusChanged(list: readonly ext.FolderStatus[] | undefined): void {
+        if (!list) {
             this.results.clear(); // the server restarted: every folder reports afresh
             this.shownStatus.clear();
             this.redraw();
             return;
         }
-        const had = this.results.get(s.folder);
-        const reload = canQuery(s) && (!had || (had.pid !== 0 && s.pid !== undefined && s.pid !== had.pid) || !had.ops);
-        // What the tree shows of a status: the folder row's state, or the note in its place.
-        const shown = `${canQuery(s)} ${s.state} ${s.message ?? ''}`;
-        const redraw = this.shownStatus.get(s.folder) !== shown;
-        this.shownStatus.set(s.folder, shown);
-        if (reload) this.reloadWhenShown(s.folder);
-        else if (redraw) this.redraw();
+        const reload: string[] = [];
+        const fresh: string[] = [];
+        let redraw = false;
+        for (const s of list) {
+            const had = this.results.get(s.folder);
+            // Another daemon answers now: a load in flight may have asked the old one.
+            const newPid = had !== undefined && had.pid !== 0 && s.pid !== undefined && s.pid !== had.pid;
+            const reloads = canQuery(s) && (!had || newPid || !had.ops);
+            if (reloads) (newPid ? fresh : reload).push(s.folder);
+            // What the tree shows of a status: the folder row's state, or the note in its place.
+            const shown = `${canQuery(s)} ${s.state} ${s.message ?? ''}`;
+            if (!reloads && this.shownStatus.get(s.folder) !== shown) redraw = true;
+            this.shownStatus.set(s.folder, shown);
+        }
+        if (reload.length) this.reloadWhenShown(reload, false);
+        if (fresh.length) this.reloadWhenShown(fresh, true);
+        if (redraw) this.redraw();
     }
 
     private logChanged(folder: string): void {
-        if (this.ctx.statusOf(folder) && this.folders().includes(folder)) this.reloadWhenShown(folder);
+        if (this.ctx.statusOf(folder) && this.folders().includes(folder)) this.reloadWhenShown([folder], true);
     }
 
-    private reloadWhenShown(folder: string): void {
-        if (this.view.visible) void this.load(folder);
-        else this.stale.add(folder);
+    private reloadWhenShown(folders: string[], fresh: boolean): void {
+        if (this.view.visible) void this.load(folders, fresh);
+        else for (const f of folders) this.stale.add(f);
     }
 
     /** Heddle folders (anything but no-repo), in workspace order. */
@@ -114,46 +138,60 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
 
     /**
      * Queries `folder` (or every heddle folder, or those given) and redraws what changed.
+     * A folder whose load is in flight is not queried twice: the request joins that load, or,
+     * when `fresh` (the log changed, the user asked), gets one more load after it.
      */
-    load(folder?: string | string[]): Promise<void> {
+    async load(folder?: string | string[], fresh = true): Promise<void> {
         const targets = folder === undefined ? this.folders() : typeof folder === 'string' ? [folder] : folder;
-        const p = this.doLoad(targets).finally(() => this.loading.delete(p));
-        this.loading.add(p);
-        return p;
-    }
-
-    private async doLoad(targets: string[]): Promise<void> {
-        const limit = this.ctx.config.operationsLimit;
-        const changed = await Promise.all(
-            targets.map(async (f): Promise<boolean> => {
-                this.stale.delete(f);
-                const status = this.ctx.statusOf(f);
-                if (status && !canQuery(status)) return this.results.delete(f);
-                const pid = status?.queries === 'cli' ? 0 : (status?.pid ?? 0);
-                let next: FolderResult;
-                try {
-                    const r = await this.ctx.execute<ext.OperationsResult>(ext.serverCommands.operations, [
-                        f,
-                        toQuery(this.filter, limit),
-                    ]);
-                    next = { ops: r.hits ?? [], pid };
-                } catch (e) {
-                    next = { error: errorMessage(e), pid };
-                }
-                const prev = this.results.get(f);
-                if (prev && prev.error === next.error && JSON.stringify(prev.ops) === JSON.stringify(next.ops)) {
-                    prev.pid = pid;
-                    return false;
-                }
-                next.nodes = (next.ops ?? []).map((op) => ({ kind: 'op', folder: f, op }));
-                this.results.set(f, next);
-                return true;
-            }),
-        );
+        const changed = await Promise.all(targets.map((f) => this.loadFolder(f, fresh)));
         const description = isEmptyFilter(this.filter) ? undefined : describeFilter(this.filter);
         if (description !== this.view.description) this.view.description = description;
         if (changed.some(Boolean)) this.redraw();
         else this.scheduleAges();
+    }
+
+    private loadFolder(f: string, fresh: boolean): Promise<boolean> {
+        this.stale.delete(f);
+        const cur = this.inFlight.get(f);
+        if (cur && cur.gen === this.generation) {
+            // The load that started it redraws; a join only waits.
+            if (!fresh) return cur.done.then(() => false);
+            cur.again ??= cur.done.then(() => this.loadFolder(f, false));
+            return cur.again;
+        }
+        const flight: Flight = { gen: this.generation, done: this.query(f, this.generation) };
+        // Cleared before `again` runs (it chains on `done` after this), so `again` starts afresh.
+        flight.done = flight.done.finally(() => {
+            if (this.inFlight.get(f) === flight) this.inFlight.delete(f);
+        });
+        this.inFlight.set(f, flight);
+        return flight.done;
+    }
+
+    /** Queries one folder with the current filter; true when its rows changed. */
+    private async query(f: string, gen: number): Promise<boolean> {
+        const status = this.ctx.statusOf(f);
+        if (status && !canQuery(status)) return this.results.delete(f);
+        const pid = status?.queries === 'cli' ? 0 : (status?.pid ?? 0);
+        let next: FolderResult;
+        try {
+            const r = await this.ctx.execute<ext.OperationsResult>(ext.serverCommands.operations, [
+                f,
+                toQuery(this.filter, this.ctx.config.operationsLimit),
+            ]);
+            next = { ops: r.hits ?? [], pid };
+        } catch (e) {
+            next = { error: errorMessage(e), pid };
+        }
+        if (gen !== this.generation) return false; // the filter changed meanwhile: not its rows
+        const prev = this.results.get(f);
+        if (prev && prev.error === next.error && JSON.stringify(prev.ops) === JSON.stringify(next.ops)) {
+            prev.pid = pid;
+            return false;
+        }
+        next.nodes = (next.ops ?? []).map((op) => ({ kind: 'op', folder: f, op }));
+        this.results.set(f, next);
+        return true;
     }
 
     private redraw(): void {
@@ -228,10 +266,13 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
     }
 
     async setFilter(f: OperationsFilter): Promise<void> {
+        // Before any await: a load under the old filter that finishes from here on is discarded.
+        this.generation++;
         this.filter = f;
-        await vscode.commands.executeCommand('setContext', 'heddle.operations.filtered', !isEmptyFilter(f));
         this.results.clear();
-        await this.load();
+        await vscode.commands.executeCommand('setContext', 'heddle.operations.filtered', !isEmptyFilter(f));
+        // Not fresh: a load already in flight was started under the new filter.
+        await this.load(undefined, false);
     }
 
     getTreeItem(node: Node): vscode.TreeItem {
@@ -279,8 +320,12 @@ export class OperationsView implements vscode.TreeDataProvider<Node>, vscode.Dis
             return st !== undefined && canQuery(st) && !this.results.has(f);
         });
         // (VS Code asks only for a view it shows; its visibility event may come later.)
-        if (missing.length) void this.load(missing);
-        if (this.loading.size) return Promise.all([...this.loading]).then(() => this.childrenNow(node));
+        // Not fresh: a folder already loading is waited for, not queried again.
+        if (missing.length) void this.load(missing, false);
+        if (this.inFlight.size) {
+            const pending = [...this.inFlight.values()].map((l) => l.again ?? l.done);
+            return Promise.all(pending).then(() => this.childrenNow(node));
+        }
         return this.childrenNow(node);
     }
 

@@ -15,22 +15,20 @@ type LogMethod = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 /** A LogOutputChannel that exists only once something is written to it or it is shown. */
 export class LazyLogChannel implements vscode.LogOutputChannel {
     private channel: vscode.LogOutputChannel | undefined;
+    /** After dispose nothing is created again: a late line (a stop still in flight) is dropped. */
+    private disposed = false;
     private readonly levelChanged = new vscode.EventEmitter<vscode.LogLevel>();
     readonly onDidChangeLogLevel = this.levelChanged.event;
 
     constructor(readonly name: string) {}
 
-    /** Whether the channel has been created (for tests and diagnostics). */
-    get created(): boolean {
-        return this.channel !== undefined;
-    }
-
     get logLevel(): vscode.LogLevel {
         return this.channel?.logLevel ?? vscode.env.logLevel;
     }
 
-    private get real(): vscode.LogOutputChannel {
-        if (!this.channel) {
+    /** The channel, created on first use; undefined once disposed. */
+    private get real(): vscode.LogOutputChannel | undefined {
+        if (!this.channel && !this.disposed) {
             this.channel = vscode.window.createOutputChannel(this.name, { log: true });
             this.channel.onDidChangeLogLevel((l) => this.levelChanged.fire(l));
         }
@@ -38,8 +36,10 @@ export class LazyLogChannel implements vscode.LogOutputChannel {
     }
 
     private write(method: LogMethod, message: string | Error, args: unknown[]): void {
-        if (method === 'error') this.real.error(message, ...args);
-        else this.real[method](message as string, ...args);
+        const ch = this.real;
+        if (!ch) return;
+        if (method === 'error') ch.error(message, ...args);
+        else ch[method](message as string, ...args);
     }
     trace(message: string, ...args: unknown[]): void {
         this.write('trace', message, args);
@@ -57,24 +57,26 @@ export class LazyLogChannel implements vscode.LogOutputChannel {
         this.write('error', message, args);
     }
     append(value: string): void {
-        this.real.append(value);
+        this.real?.append(value);
     }
     appendLine(value: string): void {
-        this.real.appendLine(value);
+        this.real?.appendLine(value);
     }
     replace(value: string): void {
-        this.real.replace(value);
+        this.real?.replace(value);
     }
     clear(): void {
         this.channel?.clear();
     }
     show(columnOrPreserveFocus?: vscode.ViewColumn | boolean, preserveFocus?: boolean): void {
-        showChannel(this.real, columnOrPreserveFocus, preserveFocus);
+        const ch = this.real;
+        if (ch) showChannel(ch, columnOrPreserveFocus, preserveFocus);
     }
     hide(): void {
         this.channel?.hide();
     }
     dispose(): void {
+        this.disposed = true;
         this.channel?.dispose();
         this.channel = undefined;
         this.levelChanged.dispose();
@@ -91,6 +93,8 @@ export class TraceChannel implements vscode.LogOutputChannel {
     readonly onDidChangeLogLevel = this.levelChanged.event;
     private readonly listener: vscode.Disposable;
     private level = TraceChannel.levelFromSettings();
+    /** After dispose nothing is created again (a message still in flight is dropped). */
+    private disposed = false;
 
     /** `onChange` hears each switch, for the log. */
     constructor(
@@ -112,18 +116,19 @@ export class TraceChannel implements vscode.LogOutputChannel {
         return v === 'messages' || v === 'verbose' ? vscode.LogLevel.Trace : vscode.LogLevel.Info;
     }
 
-    get created(): boolean {
-        return this.channel !== undefined;
-    }
-
     get logLevel(): vscode.LogLevel {
         return this.level;
     }
 
+    /** The channel, created on first use; undefined once disposed. */
+    private get real(): vscode.OutputChannel | undefined {
+        if (!this.disposed) this.channel ??= vscode.window.createOutputChannel(this.name);
+        return this.channel;
+    }
+
     private line(message: string): void {
         if (this.level !== vscode.LogLevel.Trace) return; // a message still in flight after "off"
-        this.channel ??= vscode.window.createOutputChannel(this.name);
-        this.channel.appendLine(message);
+        this.real?.appendLine(message);
     }
     trace(message: string): void {
         // A plain channel has no timestamps of its own.
@@ -154,13 +159,14 @@ export class TraceChannel implements vscode.LogOutputChannel {
         this.channel?.clear();
     }
     show(columnOrPreserveFocus?: vscode.ViewColumn | boolean, preserveFocus?: boolean): void {
-        this.channel ??= vscode.window.createOutputChannel(this.name);
-        showChannel(this.channel, columnOrPreserveFocus, preserveFocus);
+        const ch = this.real;
+        if (ch) showChannel(ch, columnOrPreserveFocus, preserveFocus);
     }
     hide(): void {
         this.channel?.hide();
     }
     dispose(): void {
+        this.disposed = true;
         this.listener.dispose();
         this.channel?.dispose();
         this.channel = undefined;

@@ -11,6 +11,11 @@ const pattern = '{.heddle,.heddle/objects,.heddle/objectstore}';
 
 export class RepoWatcher implements vscode.Disposable {
     private readonly watchers = new Map<string, vscode.Disposable>();
+    /**
+     * Folders whose onRepository is running. One `heddle init` creates .heddle, .heddle/objects
+     * and .heddle/objectstore: one check (one start or refresh) is enough for all of them.
+     */
+    private readonly checking = new Set<string>();
     private readonly subscription: vscode.Disposable;
 
     constructor(private readonly onRepository: (folder: vscode.WorkspaceFolder) => unknown) {
@@ -32,11 +37,16 @@ export class RepoWatcher implements vscode.Disposable {
             const key = folder.uri.toString();
             if (this.watchers.has(key)) continue;
             const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, pattern), false, true, true);
-            const sub = w.onDidCreate(() => {
-                if (inHeddleRepo(folder.uri.fsPath)) void this.onRepository(folder);
-            });
+            const sub = w.onDidCreate(() => this.check(folder));
             this.watchers.set(key, vscode.Disposable.from(sub, w));
         }
+    }
+
+    private check(folder: vscode.WorkspaceFolder): void {
+        const key = folder.uri.toString();
+        if (this.checking.has(key) || !inHeddleRepo(folder.uri.fsPath)) return;
+        this.checking.add(key);
+        void Promise.resolve(this.onRepository(folder)).finally(() => this.checking.delete(key));
     }
 
     dispose(): void {

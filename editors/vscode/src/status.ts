@@ -23,6 +23,35 @@ export type FailureCause = 'not-found' | 'crashed' | 'platform' | 'start';
 
 export type ShowSetting = 'always' | 'whenRepo' | 'never';
 
+/** A button (notification) or link (tooltip) that runs a client command. */
+export interface CommandAction {
+    title: string;
+    command: string;
+}
+
+export const showLogsAction: CommandAction = { title: 'Show Logs', command: 'heddle.client.showLogs' };
+export const restartServerAction: CommandAction = { title: 'Restart Server', command: 'heddle.client.restartServer' };
+export const startServerAction: CommandAction = { title: 'Start Server', command: 'heddle.client.startServer' };
+export const configurePathAction: CommandAction = { title: 'Configure Path', command: 'heddle.client.configureServerPath' };
+
+/**
+ * What helps after a failure, most useful first: the failed state's tooltip links and the
+ * failure's notification buttons both come from here, so they cannot drift apart. Restarting
+ * cannot help on an OS heddle-ls does not run on; the logs still say what was tried.
+ */
+export function failureActions(cause: FailureCause): CommandAction[] {
+    switch (cause) {
+        case 'not-found':
+            return [configurePathAction, restartServerAction, showLogsAction];
+        case 'crashed':
+            return [restartServerAction, showLogsAction];
+        case 'start':
+            return [showLogsAction, configurePathAction, restartServerAction];
+        case 'platform':
+            return [showLogsAction];
+    }
+}
+
 export interface StatusView {
     visible: boolean;
     /** Status bar text, with exactly one leading `$(codicon)`. */
@@ -261,9 +290,7 @@ function spinner(visible: boolean, tooltip: string, accessibleLabel: string): St
 }
 
 function renderFailure(message: string, cause: FailureCause): string {
-    const links = [commandLink('Show Logs', 'heddle.client.showLogs')];
-    if (cause === 'not-found' || cause === 'start') links.push(commandLink('Configure Path', 'heddle.client.configureServerPath'));
-    if (cause !== 'platform') links.push(commandLink('Restart Server', 'heddle.client.restartServer'));
+    const links = failureActions(cause).map((a) => commandLink(a.title, a.command));
     return ['**heddle-ls is not running**', '', escapeMarkdown(message), '', links.join(' · ')].join('\n');
 }
 

@@ -5,6 +5,8 @@ import {
     collapseReadyAbove,
     displayNames,
     escapeMarkdown,
+    failureActions,
+    FailureCause,
     folderForMessage,
     folderName,
     formatSince,
@@ -13,6 +15,7 @@ import {
     platformProblem,
     renderStatus,
     sortedStatuses,
+    tooltipCommands,
     worstHealth,
 } from '../../src/status';
 
@@ -179,7 +182,30 @@ test('failed server: error background; the links fit the cause', () => {
     assert.doesNotMatch(crashed.tooltip, /configureServerPath/, 'a crash loop is not a path problem');
     const platform = renderStatus([], { kind: 'failed', message: 'Linux only', cause: 'platform' }, 'whenRepo');
     assert.doesNotMatch(platform.tooltip, /restartServer|configureServerPath/);
+    assert.match(platform.tooltip, /command:heddle\.client\.showLogs/);
+    assert.match(notFound.tooltip, /command:heddle\.client\.restartServer/, 'a fixed path needs a restart to take effect');
     assert.equal(renderStatus([], { kind: 'failed', message: 'x', cause: 'start' }, 'never').visible, false);
+});
+
+const causes: FailureCause[] = ['not-found', 'crashed', 'platform', 'start'];
+
+test('failureActions: the buttons for each failure', () => {
+    const titles = (c: FailureCause) => failureActions(c).map((a) => a.title);
+    assert.deepEqual(titles('not-found'), ['Configure Path', 'Restart Server', 'Show Logs']);
+    assert.deepEqual(titles('crashed'), ['Restart Server', 'Show Logs']);
+    assert.deepEqual(titles('start'), ['Show Logs', 'Configure Path', 'Restart Server']);
+    assert.deepEqual(titles('platform'), ['Show Logs'], 'restarting cannot help on another OS');
+    for (const c of causes) {
+        for (const a of failureActions(c)) assert.ok(tooltipCommands.includes(a.command), `${a.command} is trusted in the tooltip`);
+    }
+});
+
+test('failed tooltip links are exactly the notification buttons, in order', () => {
+    for (const c of causes) {
+        const v = renderStatus([], { kind: 'failed', message: 'm', cause: c }, 'always');
+        const links = [...v.tooltip.matchAll(/\[([^\]]+)\]\(command:([\w.]+)\)/g)].map((m) => ({ title: m[1], command: m[2] }));
+        assert.deepEqual(links, failureActions(c), c);
+    }
 });
 
 test('starting server before any status: spinner', () => {
