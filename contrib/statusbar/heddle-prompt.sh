@@ -199,9 +199,12 @@ __heddle_prompt_set() {
 heddle_prompt_update() {
   local line last=
   __heddle_find_root
-  # A new repository, or the file was deleted under us (a tmp cleaner).
+  # A new repository, the file deleted under us (a tmp cleaner), or a
+  # watcher that ended (heddle-ls crashed or was replaced; kill -0 is a
+  # builtin: no fork).
   if [ "$__heddle_root" != "$__heddle_watch_root" ] ||
-    { [ -n "$__heddle_watch_file" ] && [ ! -f "$__heddle_watch_file" ]; }; then
+    { [ -n "$__heddle_watch_file" ] && [ ! -f "$__heddle_watch_file" ]; } ||
+    { [ -n "$__heddle_watch_pid" ] && ! kill -0 "$__heddle_watch_pid" 2>/dev/null; }; then
     __heddle_watch_stop
     if [ -n "$__heddle_root" ]; then
       __heddle_watch_file=$(mktemp "$__heddle_watch_dir/heddle-prompt.$$.XXXXXX") || {

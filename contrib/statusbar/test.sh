@@ -372,6 +372,9 @@ new_watcher() { local a; a=$(watched); [ "${a%%|*}" == heddle:stopped ] && [ "$(
 check_cmd "its file deleted (a tmp cleaner): the next prompt starts a new watcher" wait_until 10 "a new watcher" new_watcher
 check_cmd "... and stops the old one" wait_until 5 "watcher $WATCH_PID exits" gone "$WATCH_PID"
 WATCH_PID=$(watched | cut -d'|' -f2)
+kill -KILL "$WATCH_PID"
+check_cmd "its watcher killed: the next prompt starts a new one" wait_until 10 "a new watcher" new_watcher
+WATCH_PID=$(watched | cut -d'|' -f2)
 kill -KILL "$BASH_PID"
 exec 7>&-
 check_cmd "a shell killed with SIGKILL: its watcher exits (--exit-with-pid)" wait_until 10 "watcher $WATCH_PID exits" gone "$WATCH_PID"
