@@ -69,9 +69,17 @@ func Check(pid int) (Info, error) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return Info{}, ErrOtherUser
 	}
+	return identify(procDir)
+}
+
+// identify reads who the process at procDir is. It may exit, and be
+// reaped, at any moment during the reads: a file that is gone then means
+// the process is dead, never that it is "not heddle" (which would be
+// reported as a reused pid, and stay so: its exit has been seen already).
+func identify(procDir string) (Info, error) {
 	if isZombie(procDir) {
-		// Exited, not yet reaped by its parent: kill(pid, 0) still
-		// succeeds, but no daemon is there.
+		// Reaped, or exited and not yet reaped by its parent: kill(pid, 0)
+		// may still have succeeded, but no daemon is there.
 		return Info{}, ErrDead
 	}
 	var info Info
@@ -80,8 +88,12 @@ func Check(pid int) (Info, error) {
 		// it is still heddle.
 		info.Exe = strings.TrimSuffix(exe, " (deleted)")
 	}
-	if comm, err := os.ReadFile(procDir + "/comm"); err == nil {
+	comm, err := os.ReadFile(procDir + "/comm")
+	switch {
+	case err == nil:
 		info.Comm = strings.TrimSpace(string(comm))
+	case gone(err):
+		return Info{}, ErrDead // reaped since the first look
 	}
 	if strings.Contains(filepath.Base(info.Exe), "heddle") || strings.Contains(info.Comm, "heddle") {
 		return info, nil
@@ -93,13 +105,18 @@ func Check(pid int) (Info, error) {
 	return info, fmt.Errorf("%w (it is %q)", ErrNotHeddle, name)
 }
 
+// gone reports whether a /proc read failed because the process is gone.
+func gone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH)
+}
+
 // isZombie reports whether /proc/<pid>/stat shows state Z (zombie) or X
-// (dead). The state follows the command name, which is in parentheses and
-// may itself contain ") ".
+// (dead), or is gone (reaped). The state follows the command name, which is
+// in parentheses and may itself contain ") ".
 func isZombie(procDir string) bool {
 	stat, err := os.ReadFile(procDir + "/stat")
 	if err != nil {
-		return false
+		return gone(err)
 	}
 	i := strings.LastIndexByte(string(stat), ')')
 	if i < 0 || i+2 >= len(stat) {

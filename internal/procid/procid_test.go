@@ -3,6 +3,7 @@ package procid
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -50,6 +51,19 @@ func TestCheck_ZombieIsDead(t *testing.T) {
 	}
 	if _, err := Check(z.Process.Pid); !errors.Is(err, ErrDead) {
 		t.Fatalf("zombie: err = %v, want ErrDead", err)
+	}
+}
+
+// A process reaped while it is being identified is dead, not "not heddle":
+// identify on the /proc dir of a reaped process (what Check sees when the
+// reaping falls between its kill(pid, 0) and its reads).
+func TestIdentify_ReapedMeanwhileIsDead(t *testing.T) {
+	p := exec.Command("true")
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := identify("/proc/" + strconv.Itoa(p.Process.Pid)); !errors.Is(err, ErrDead) {
+		t.Fatalf("identify of a reaped process = %v, want ErrDead", err)
 	}
 }
 
